@@ -1,0 +1,137 @@
+"""Reading and checking GGUF files before llama.cpp sees them.
+
+Two depths: ``check_header`` (magic, version, size; instant) runs before every load;
+``read_gguf`` (the ``gguf`` package's full parse: every key and tensor; about 2 s for a
+100 MB file because it walks the vocabulary) runs for files the catalog does not know.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ModelError
+
+GGUF_MAGIC = b"GGUF"
+SUPPORTED_VERSIONS = (2, 3)
+_HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata count
+
+# general.file_type values (llama_ftype) for the quantizations Hearth names.
+_FILE_TYPES = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+    17: "Q5_K_M", 18: "Q6_K", 27: "IQ3_M", 30: "IQ4_XS", 32: "BF16",
+}
+
+
+@dataclass(frozen=True)
+class GGUFInfo:
+    path: str
+    size: int
+    architecture: str
+    name: str
+    quantization: str
+    parameters: int
+    layers: int
+    kv_heads: int
+    head_dim: int
+    context_length: int
+    chat_template: str
+
+
+def _damaged(path: Path, why: str) -> ModelError:
+    return ModelError(f"“{path.name}” is not a usable GGUF model: {why}.")
+
+
+def check_header(path: Path, expected_size: int = 0) -> None:
+    """Cheap checks that catch missing, empty, foreign and truncated files.
+
+    Raises: ModelError.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(_HEADER.size)
+    except FileNotFoundError:
+        raise ModelError(f"The model file “{path.name}” is missing.") from None
+    except OSError as exc:
+        raise ModelError(f"The model file “{path.name}” cannot be read ({exc.strerror}).") from None
+    if len(head) < _HEADER.size:
+        raise _damaged(path, f"it is only {size} bytes long")
+    magic, version, tensors, _kv = _HEADER.unpack(head)
+    if magic != GGUF_MAGIC:
+        raise _damaged(path, "it does not start with the GGUF signature (wrong file type?)")
+    if version not in SUPPORTED_VERSIONS:
+        raise _damaged(path, f"GGUF version {version} is not supported")
+    if tensors == 0:
+        raise _damaged(path, "it contains no tensors")
+    if expected_size and size != expected_size:
+        raise _damaged(
+            path,
+            f"it is {size:,} bytes but should be {expected_size:,} "
+            f"({'truncated; the download may have stopped' if size < expected_size else 'too long'})",
+        )
+
+
+def _field(reader: Any, key: str, default: Any = None) -> Any:
+    field = reader.fields.get(key)
+    if field is None:
+        return default
+    return field.contents()
+
+
+@lru_cache(maxsize=16)
+def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
+    from gguf import GGUFReader  # noqa: PLC0415 - numpy import is slow; only when needed
+
+    p = Path(path)
+    try:
+        reader = GGUFReader(p, "r")
+    except (ValueError, IndexError, KeyError, OSError, UnicodeDecodeError, struct.error) as exc:
+        raise _damaged(p, f"its header or tensor table is damaged ({type(exc).__name__})") from None
+    end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
+    if end > size:
+        raise _damaged(p, f"tensor data runs to byte {end:,} but the file has {size:,} (truncated)")
+    arch = _field(reader, "general.architecture")
+    if not isinstance(arch, str) or not arch:
+        raise _damaged(p, "general.architecture is missing")
+    layers = int(_field(reader, f"{arch}.block_count", 0) or 0)
+    heads = int(_field(reader, f"{arch}.attention.head_count", 0) or 0)
+    kv_heads = _field(reader, f"{arch}.attention.head_count_kv", heads)
+    if isinstance(kv_heads, list):  # some architectures store one count per layer
+        kv_heads = max(kv_heads) if kv_heads else heads
+    embd = int(_field(reader, f"{arch}.embedding_length", 0) or 0)
+    head_dim = int(_field(reader, f"{arch}.attention.key_length", 0) or 0)
+    if not head_dim and heads:
+        head_dim = embd // heads
+    if layers <= 0 or head_dim <= 0:
+        raise _damaged(p, f"{arch}.block_count or the attention shape is missing")
+    template = _field(reader, "tokenizer.chat_template", "") or ""
+    file_type = _field(reader, "general.file_type")
+    return GGUFInfo(
+        path=path,
+        size=size,
+        architecture=arch,
+        name=str(_field(reader, "general.name", p.stem)),
+        quantization=_FILE_TYPES.get(int(file_type), f"type {file_type}")
+        if file_type is not None else "unknown",
+        parameters=sum(int(t.n_elements) for t in reader.tensors),
+        layers=layers,
+        kv_heads=int(kv_heads or heads),
+        head_dim=head_dim,
+        context_length=int(_field(reader, f"{arch}.context_length", 0) or 0),
+        chat_template=str(template),
+    )
+
+
+def read_gguf(path: Path) -> GGUFInfo:
+    """Parse the whole header with the ``gguf`` package and check the tensors fit the file.
+
+    Raises: ModelError naming what is wrong.
+    """
+    check_header(path)
+    st = path.stat()
+    return _read_cached(str(path), st.st_size, st.st_mtime_ns)

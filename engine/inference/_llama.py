@@ -1,0 +1,278 @@
+"""The only module that talks to llama.cpp. Owns the native model, context and sampler.
+
+Built on llama.cpp's C API through llama-cpp-python's ctypes bindings rather than its ``Llama``
+class: that class's per-token Python work (logit copies into NumPy, stop-string scans) costs
+about a tenth of generation speed on small models, and its ``from_pretrained`` and disk cache
+are things Hearth must never call.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from engine.errors import InferenceError, ModelError
+
+log = logging.getLogger(__name__)
+
+_import_lock = threading.Lock()
+_lib: Any = None
+_log_callback: Any = None  # kept referenced: llama.cpp holds the raw pointer
+
+
+def lib() -> Any:
+    """Import llama_cpp once (it loads the native library: slow) and route its log to ours."""
+    global _lib, _log_callback  # noqa: PLW0603 - process-wide native state, set once
+    with _import_lock:
+        if _lib is None:
+            import llama_cpp  # noqa: PLC0415 - deferred so the window shows first
+
+            def forward(level: int, text: bytes, _user: Any) -> None:
+                # ggml_log_level: 3 warn, 4 error. Info and debug lines are noise for users.
+                if level in (3, 4):
+                    log.log(logging.WARNING if level == 3 else logging.ERROR, "%s",
+                            text.decode("utf-8", "replace").rstrip())
+
+            _log_callback = llama_cpp.llama_log_callback(forward)
+            llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
+            llama_cpp.llama_backend_init()
+            _lib = llama_cpp
+    return _lib
+
+
+@dataclass(frozen=True)
+class LoadParams:
+    n_ctx: int
+    gpu_layers: int
+    threads: int
+    kv_type: str = "f16"  # or "q8_0"
+    flash_attn: bool = False
+    n_batch: int = 512
+
+
+@dataclass(frozen=True)
+class SamplerParams:
+    temperature: float
+    top_p: float
+    top_k: int
+    min_p: float
+    repeat_penalty: float
+    seed: int
+
+
+class NativeModel:
+    """A loaded GGUF with one context and one sampler chain. Not thread-safe: one thread owns
+    it. ``close()`` frees native memory in the right order (sampler, context, model)."""
+
+    def __init__(self, path: Path, params: LoadParams) -> None:
+        ll = lib()
+        self._ll = ll
+        self._stack = ExitStack()
+        self.params = params
+        mparams = ll.llama_model_default_params()
+        mparams.n_gpu_layers = params.gpu_layers
+        mparams.use_mmap = True
+        model = ll.llama_model_load_from_file(str(path).encode(), mparams)
+        if not model:
+            raise ModelError(
+                f"llama.cpp could not load “{path.name}”: the file is damaged, or its "
+                "architecture is not supported by this version of Hearth."
+            )
+        self._model = model
+        self._stack.callback(ll.llama_model_free, model)
+        self._vocab = ll.llama_model_get_vocab(model)
+
+        cparams = ll.llama_context_default_params()
+        cparams.n_ctx = params.n_ctx
+        cparams.n_batch = params.n_batch
+        cparams.n_ubatch = params.n_batch
+        cparams.n_threads = params.threads
+        cparams.n_threads_batch = params.threads
+        kv_type = ll.GGML_TYPE_Q8_0 if params.kv_type == "q8_0" else ll.GGML_TYPE_F16
+        cparams.type_k = kv_type
+        cparams.type_v = kv_type
+        cparams.flash_attn_type = (
+            ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if params.flash_attn
+            else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED
+        )
+        cparams.no_perf = False
+        ctx = ll.llama_init_from_model(model, cparams)
+        if not ctx:
+            self.close()
+            raise ModelError(
+                f"llama.cpp could not allocate a {params.n_ctx:,}-token context for "
+                f"“{path.name}” (out of memory?).",
+                "Lower the context size or pick a smaller model.",
+            )
+        self._ctx = ctx
+        self._stack.callback(ll.llama_free, ctx)
+        self._memory = ll.llama_get_memory(ctx)
+        self.n_ctx = int(ll.llama_n_ctx(ctx))
+        self._sampler: Any = None
+        self._sampler_params: SamplerParams | None = None
+        self._stack.callback(self._free_sampler)
+        self._one = (ll.llama_token * 1)()
+        self._piece = ctypes.create_string_buffer(256)
+        self._batch_buf = (ll.llama_token * params.n_batch)()
+
+    # -- metadata ----------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str:
+        buf = ctypes.create_string_buffer(4096)
+        n = self._ll.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
+        if n < 0:
+            return ""
+        if n >= len(buf):
+            buf = ctypes.create_string_buffer(n + 1)
+            self._ll.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
+        return buf.value.decode("utf-8", "replace")
+
+    def chat_template(self) -> str:
+        raw = self._ll.llama_model_chat_template(self._model, None)
+        return raw.decode("utf-8", "replace") if raw else ""
+
+    def token_text(self, token: int) -> str:
+        return self.piece(token, special=True).decode("utf-8", "replace")
+
+    @property
+    def bos_token(self) -> int:
+        return int(self._ll.llama_vocab_bos(self._vocab))
+
+    @property
+    def eos_token(self) -> int:
+        return int(self._ll.llama_vocab_eos(self._vocab))
+
+    # -- text --------------------------------------------------------------------------------
+
+    def tokenize(self, text: str, *, add_special: bool) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 8
+        buf = (self._ll.llama_token * cap)()
+        n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, cap, add_special, True)
+        if n < 0:
+            cap = -n
+            buf = (self._ll.llama_token * cap)()
+            n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, cap, add_special,
+                                        True)
+            if n < 0:
+                raise InferenceError("The text could not be tokenized.")
+        return list(buf[:n])
+
+    def piece(self, token: int, *, special: bool = False) -> bytes:
+        n = self._ll.llama_token_to_piece(self._vocab, token, self._piece, 256, 0, special)
+        if n < 0:
+            big = ctypes.create_string_buffer(-n)
+            n = self._ll.llama_token_to_piece(self._vocab, token, big, -n, 0, special)
+            return big.raw[:n]
+        return self._piece.raw[:n]
+
+    def is_eog(self, token: int) -> bool:
+        return bool(self._ll.llama_vocab_is_eog(self._vocab, token))
+
+    # -- KV cache ----------------------------------------------------------------------------
+
+    def keep_prefix(self, n: int) -> bool:
+        """Drop every cached position from ``n`` on. False when the memory cannot do a
+        partial removal (recurrent models); then the caller starts over."""
+        return bool(self._ll.llama_memory_seq_rm(self._memory, 0, n, -1))
+
+    def clear(self) -> None:
+        self._ll.llama_memory_clear(self._memory, True)
+
+    def decode(self, tokens: Sequence[int], should_stop: Callable[[], bool]) -> bool:
+        """Evaluate ``tokens`` after what is cached, in batches. Returns False when stopped
+        between batches (what was evaluated so far stays cached).
+
+        Raises: InferenceError.
+        """
+        ll = self._ll
+        step = self.params.n_batch
+        for start in range(0, len(tokens), step):
+            if start and should_stop():
+                return False
+            chunk = tokens[start:start + step]
+            self._batch_buf[: len(chunk)] = chunk
+            rc = ll.llama_decode(self._ctx, ll.llama_batch_get_one(self._batch_buf, len(chunk)))
+            if rc != 0:
+                raise InferenceError(f"llama.cpp failed to evaluate the prompt (code {rc}).")
+        return True
+
+    def decode_one(self, token: int) -> None:
+        """Raises: InferenceError."""
+        self._one[0] = token
+        rc = self._ll.llama_decode(self._ctx, self._ll.llama_batch_get_one(self._one, 1))
+        if rc != 0:
+            raise InferenceError(f"llama.cpp failed to generate (code {rc}).")
+
+    # -- sampling ----------------------------------------------------------------------------
+
+    def set_sampler(self, params: SamplerParams) -> None:
+        """Build the sampler chain, or reset the existing one when the settings are the same."""
+        ll = self._ll
+        if self._sampler is not None and params == self._sampler_params:
+            ll.llama_sampler_reset(self._sampler)
+            return
+        self._free_sampler()
+        chain = ll.llama_sampler_chain_init(ll.llama_sampler_chain_default_params())
+        if params.repeat_penalty != 1.0:
+            ll.llama_sampler_chain_add(
+                chain,
+                ll.llama_sampler_init_penalties(
+                    ll.llama_vocab_n_tokens(self._vocab), 64, params.repeat_penalty, 0.0, 0.0
+                ),
+            )
+        if params.temperature <= 0:
+            ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_greedy())
+        else:
+            if params.top_k > 0:
+                ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_top_k(params.top_k))
+            if params.top_p < 1.0:
+                ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_top_p(params.top_p, 1))
+            if params.min_p > 0:
+                ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_min_p(params.min_p, 1))
+            ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_temp(params.temperature))
+            ll.llama_sampler_chain_add(chain, ll.llama_sampler_init_dist(params.seed))
+        self._sampler = chain
+        self._sampler_params = params
+
+    def sample(self) -> int:
+        """Pick the next token from the last evaluated position (and tell the chain)."""
+        return int(self._ll.llama_sampler_sample(self._sampler, self._ctx, -1))
+
+    def accept(self, token: int) -> None:
+        """Record a token we injected ourselves, so repetition penalties see it."""
+        self._ll.llama_sampler_accept(self._sampler, token)
+
+    def _free_sampler(self) -> None:
+        if self._sampler is not None:
+            self._ll.llama_sampler_free(self._sampler)
+            self._sampler = None
+            self._sampler_params = None
+
+    # -- counters ----------------------------------------------------------------------------
+
+    def perf_reset(self) -> None:
+        self._ll.llama_perf_context_reset(self._ctx)
+
+    def perf(self) -> tuple[int, int]:
+        """llama.cpp's own counters since the last reset: (prompt tokens evaluated in
+        batches, tokens evaluated one at a time). llama.cpp reports at least 1 for each."""
+        # Decoding is asynchronous; the counters are only updated on synchronisation.
+        self._ll.llama_synchronize(self._ctx)
+        data = self._ll.llama_perf_context(self._ctx)
+        return int(data.n_p_eval), int(data.n_eval)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> NativeModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,379 @@
+"""A loaded model that chats: prompt building, KV-cache reuse, trimming, streaming, thinking.
+
+One thread owns a ModelSession. Another thread may only touch the GenerationControl.
+"""
+
+from __future__ import annotations
+
+import codecs
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from engine.catalog.catalog import Reasoning, Sampling
+from engine.catalog.plan import OffloadPlan
+from engine.errors import InferenceError, PromptTooLong
+from engine.inference._llama import NativeModel, SamplerParams
+from engine.inference.reasoning import Part, ReasoningSplitter
+from engine.inference.template import ChatTemplate
+from engine.inference.types import (
+    Answer,
+    ChatMessage,
+    Chunk,
+    FinishReason,
+    Finished,
+    GenerationControl,
+    GenerationOptions,
+    Notice,
+    NoticeKind,
+    Reply,
+    Stats,
+    Thinking,
+)
+
+
+@dataclass(frozen=True)
+class PromptFit:
+    tokens: list[int]
+    dropped: int  # oldest messages left out
+
+
+def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class ModelSession:
+    """Chat with one loaded model. Use as a context manager, or call ``close()``."""
+
+    def __init__(
+        self,
+        native: NativeModel,
+        *,
+        model_id: str,
+        display_name: str,
+        template: ChatTemplate,
+        sampling: Sampling,
+        reasoning: Reasoning | None,
+        plan: OffloadPlan,
+    ) -> None:
+        self._native = native
+        self.model_id = model_id
+        self.display_name = display_name
+        self._template = template
+        self.sampling = sampling
+        self.reasoning = reasoning
+        self.plan = plan
+        self._cached: list[int] = []  # exactly the tokens in the KV cache, in order
+        self._prompt_counters = (0, 0)
+        self._evaluated = 0
+
+    @property
+    def n_ctx(self) -> int:
+        return self._native.n_ctx
+
+    # -- prompt ------------------------------------------------------------------------------
+
+    def tokenize_prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+        text = self._template.render(messages)
+        bos = self._template.bos_token
+        # Templates that write the BOS text themselves would otherwise get a second one.
+        if bos and text.startswith(bos):
+            text = text[len(bos):]
+        return self._native.tokenize(text, add_special=True)
+
+    def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
+        """Tokens the prompt for ``messages`` takes (for a context gauge)."""
+        return len(self.tokenize_prompt(messages))
+
+    def reply_reserve(self, options: GenerationOptions) -> int:
+        """Context kept free for the reply when deciding how much history fits."""
+        if options.max_tokens:
+            return min(options.max_tokens, self.n_ctx // 2)
+        if self.reasoning:
+            budget = options.thinking_budget or self.reasoning.budget
+            return min(self.n_ctx // 2, budget + 512)
+        return min(self.n_ctx // 4, 1024)
+
+    def fit_prompt(self, messages: Sequence[ChatMessage], reserve: int) -> PromptFit:
+        """Tokenize, leaving out the oldest turns until the prompt and ``reserve`` fit.
+
+        The system message and the newest message always stay.
+
+        Raises: PromptTooLong when the newest message alone does not fit.
+        """
+        system = list(messages[:1]) if messages and messages[0].role == "system" else []
+        rest = list(messages[len(system):])
+        limit = self.n_ctx - reserve
+        dropped = 0
+        while True:
+            tokens = self.tokenize_prompt(system + rest[dropped:])
+            if len(tokens) <= limit:
+                return PromptFit(tokens, dropped)
+            if dropped >= len(rest) - 1:
+                raise PromptTooLong(
+                    f"This message needs about {len(tokens):,} tokens, but with room kept for "
+                    f"the reply the model's context holds {limit:,}."
+                )
+            dropped += 1
+            # The history the model sees starts with a user turn.
+            while dropped < len(rest) - 1 and rest[dropped].role != "user":
+                dropped += 1
+
+    # -- generation --------------------------------------------------------------------------
+
+    def _sampler_params(self, o: GenerationOptions) -> SamplerParams:
+        s = self.sampling
+        return SamplerParams(
+            temperature=s.temperature if o.temperature is None else o.temperature,
+            top_p=s.top_p if o.top_p is None else o.top_p,
+            top_k=s.top_k if o.top_k is None else o.top_k,
+            min_p=s.min_p if o.min_p is None else o.min_p,
+            repeat_penalty=s.repeat_penalty if o.repeat_penalty is None else o.repeat_penalty,
+            seed=0xFFFFFFFF if o.seed is None else o.seed,  # LLAMA_DEFAULT_SEED: random
+        )
+
+    def _evaluate_prompt(self, tokens: list[int], control: GenerationControl) -> bool:
+        """Bring the KV cache to ``tokens``, evaluating only what is not cached already."""
+        native = self._native
+        common = _common_prefix(self._cached, tokens)
+        if common >= len(tokens):
+            common = len(tokens) - 1  # the last token is evaluated again for its logits
+        if not native.keep_prefix(common):
+            native.clear()
+            common = 0
+        self._cached = self._cached[:common]
+        native.perf_reset()
+        if not native.decode(tokens[common:], lambda: control.cancelled):
+            native.keep_prefix(common)  # forget the partly evaluated prompt
+            return False
+        self._cached = list(tokens)
+        self._prompt_counters = native.perf()
+        self._evaluated = len(tokens) - common
+        return True
+
+    @property
+    def last_prompt_counters(self) -> tuple[int, int]:
+        """llama.cpp's counters for the last prompt evaluation: (batched, single) tokens."""
+        return self._prompt_counters
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+    ) -> Iterator[Chunk]:
+        """Stream the reply to ``messages`` (the last one is the person's).
+
+        Yields Thinking and Answer text as it is generated, Notices (history trimmed,
+        thinking budget reached, context full), and a final Finished with the whole Reply.
+        A cancelled generation still finishes, with what was generated so far.
+
+        Raises: PromptTooLong, InferenceError, ModelError (template).
+        """
+        options = options or GenerationOptions()
+        control = control or GenerationControl()
+        notices: list[Notice] = []
+        t_start = time.monotonic()
+
+        fit = self.fit_prompt(messages, self.reply_reserve(options))
+        if fit.dropped:
+            notice = Notice(
+                NoticeKind.TRIMMED,
+                f"The {fit.dropped} oldest message{'s' if fit.dropped != 1 else ''} no longer "
+                f"fit in the model's {self.n_ctx:,}-token context, so the model does not see "
+                "them for this reply. They stay in the conversation.",
+            )
+            notices.append(notice)
+            yield notice
+
+        try:
+            ok = self._evaluate_prompt(fit.tokens, control)
+        except InferenceError:
+            self._reset_cache()
+            raise
+        if not ok:
+            self._evaluated = 0
+            yield Finished(self._reply("", "", FinishReason.CANCELLED, notices, fit, 0, 0,
+                                       t_start, None, None, None))
+            return
+
+        try:
+            yield from self._generate(fit, options, control, notices, t_start)
+        except InferenceError:
+            self._reset_cache()
+            raise
+
+    def _generate(
+        self,
+        fit: PromptFit,
+        options: GenerationOptions,
+        control: GenerationControl,
+        notices: list[Notice],
+        t_start: float,
+    ) -> Iterator[Chunk]:
+        native = self._native
+        native.set_sampler(self._sampler_params(options))
+        t_prompt_done = time.monotonic()
+        splitter = (
+            ReasoningSplitter(self.reasoning.open, self.reasoning.close,
+                              starts_inside=self.reasoning.template_opens)
+            if self.reasoning else None
+        )
+        budget = (options.thinking_budget or self.reasoning.budget) if self.reasoning else 0
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        thinking: list[str] = []
+        answer: list[str] = []
+        generated = thinking_tokens = 0
+        t_first: float | None = None
+        t_think_end: float | None = None
+        finish = FinishReason.STOP
+        n_ctx = self.n_ctx
+        cached = self._cached
+
+        def emit(pieces: list[tuple[Part, str]]) -> Iterator[Chunk]:
+            for part, text in pieces:
+                if part is Part.THINKING:
+                    thinking.append(text)
+                    yield Thinking(text)
+                else:
+                    answer.append(text)
+                    yield Answer(text)
+
+        while True:
+            if control.cancelled:
+                finish = FinishReason.CANCELLED
+                break
+            if options.max_tokens and generated >= options.max_tokens:
+                finish = FinishReason.LENGTH
+                break
+            if splitter is not None and splitter.in_thinking and (
+                thinking_tokens >= budget or control.answer_requested
+            ):
+                kind = (NoticeKind.ANSWER_NOW if control.answer_requested
+                        and thinking_tokens < budget else NoticeKind.BUDGET_REACHED)
+                closing = native.tokenize(f"\n{self.reasoning.close}\n\n",  # type: ignore[union-attr]
+                                          add_special=False)
+                if len(cached) + len(closing) >= n_ctx:
+                    finish = FinishReason.LENGTH
+                    break
+                yield from emit(splitter.feed(decoder.decode(b"", final=True)))
+                native.decode(closing, lambda: False)
+                cached.extend(closing)
+                for token in closing:
+                    native.accept(token)
+                splitter.close_thinking()
+                t_think_end = time.monotonic()
+                message = (
+                    f"Thinking budget of {budget:,} tokens reached; the model answers now."
+                    if kind is NoticeKind.BUDGET_REACHED
+                    else "Thinking ended early on request; the model answers now."
+                )
+                notice = Notice(kind, message)
+                notices.append(notice)
+                yield notice
+                continue
+            if len(cached) >= n_ctx:
+                notice = Notice(
+                    NoticeKind.CONTEXT_FULL,
+                    f"The reply filled the model's {n_ctx:,}-token context and was cut short.",
+                )
+                notices.append(notice)
+                yield notice
+                finish = FinishReason.LENGTH
+                break
+
+            token = native.sample()
+            if t_first is None:
+                t_first = time.monotonic()
+            if native.is_eog(token):
+                break
+            was_thinking = splitter is not None and splitter.in_thinking
+            native.decode_one(token)
+            cached.append(token)
+            generated += 1
+            if was_thinking:
+                thinking_tokens += 1
+            text = decoder.decode(native.piece(token))
+            if not text:
+                continue
+            if splitter is None:
+                answer.append(text)
+                yield Answer(text)
+                continue
+            yield from emit(splitter.feed(text))
+            if was_thinking and not splitter.in_thinking:
+                t_think_end = time.monotonic()
+
+        tail = decoder.decode(b"", final=True)
+        if splitter is not None:
+            yield from emit(splitter.feed(tail) + splitter.flush())
+        elif tail:
+            answer.append(tail)
+            yield Answer(tail)
+        yield Finished(self._reply(
+            "".join(thinking), "".join(answer), finish, notices, fit, generated,
+            thinking_tokens, t_start, t_first, t_prompt_done,
+            t_think_end if thinking_tokens else None,
+        ))
+
+    def _reply(
+        self,
+        thinking: str,
+        answer: str,
+        finish: FinishReason,
+        notices: list[Notice],
+        fit: PromptFit,
+        generated: int,
+        thinking_tokens: int,
+        t_start: float,
+        t_first: float | None,
+        t_prompt_done: float | None,
+        t_think_end: float | None,
+    ) -> Reply:
+        now = time.monotonic()
+        gen_time = now - (t_prompt_done or now)
+        think_time = (t_think_end or now) - (t_first or now) if thinking_tokens else 0.0
+        return Reply(
+            thinking=thinking,
+            answer=answer,
+            finish_reason=finish,
+            stats=Stats(
+                prompt_tokens=len(fit.tokens),
+                evaluated_tokens=self._evaluated,
+                generated_tokens=generated,
+                thinking_tokens=thinking_tokens,
+                time_to_first_token_s=(t_first - t_start) if t_first else 0.0,
+                tokens_per_second=generated / gen_time if generated and gen_time > 0 else 0.0,
+                thinking_seconds=max(0.0, think_time),
+            ),
+            notices=tuple(notices),
+        )
+
+    def chat(
+        self,
+        messages: Sequence[ChatMessage],
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+    ) -> Reply:
+        """The whole reply at once. Raises: as ``stream_chat``."""
+        for chunk in self.stream_chat(messages, options, control):
+            if isinstance(chunk, Finished):
+                return chunk.reply
+        raise InferenceError("The model stopped without finishing its reply.")
+
+    def _reset_cache(self) -> None:
+        self._cached = []
+        self._native.clear()
+
+    def close(self) -> None:
+        self._native.close()
+
+    def __enter__(self) -> ModelSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

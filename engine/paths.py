@@ -1,0 +1,54 @@
+"""Where Hearth keeps things. Wraps platformdirs; nothing uses the cwd or a bare ``~``.
+
+No version in the paths: an upgrade must find the same profile.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Hearth"
+APP_AUTHOR = "Hearth"
+
+# The checkout (or, in a bundle, the folder holding engine/) carries models.toml and assets/.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _dirs() -> platformdirs.PlatformDirs:
+    return platformdirs.PlatformDirs(APP_NAME, APP_AUTHOR, roaming=False)
+
+
+def data_dir() -> Path:
+    """Per-user data: the encrypted database and downloaded models."""
+    return Path(_dirs().user_data_dir)
+
+
+def config_dir() -> Path:
+    """Per-user settings (never user text: that lives in the encrypted store)."""
+    return Path(_dirs().user_config_dir)
+
+
+def models_dir() -> Path:
+    """Models the user downloaded or imported."""
+    return data_dir() / "models"
+
+
+def bundled_models_dir() -> Path:
+    """Models that ship with the app (the starter model), read-only."""
+    override = os.environ.get("HEARTH_BUNDLED_MODELS")
+    return Path(override) if override else PROJECT_ROOT / "assets" / "models"
+
+
+def catalog_path() -> Path:
+    """The model catalog shipped with the app."""
+    override = os.environ.get("HEARTH_CATALOG")
+    return Path(override) if override else PROJECT_ROOT / "models.toml"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the owner only."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
