@@ -22,7 +22,7 @@ class HearthError(Exception):
         return f"{self.user_message} {self.next_step}".strip()
 
 
-class Cancelled(HearthError):  # noqa: N818 - it is an outcome, not a fault; never shown
+class Cancelled(HearthError):
     """The person stopped the operation. Callers swallow it; it is never presented."""
 
     def __init__(self) -> None:

@@ -142,7 +142,7 @@ class _Parser:
             message, path=self.path, line=self.locator.line_of(index, field), field=field
         )
 
-    def take(
+    def take(  # noqa: PLR0917 - read as take(table, key, kind, index[, prefix, default])
         self,
         table: Mapping[str, Any],
         key: str,
@@ -239,8 +239,8 @@ def _parse_model(p: _Parser, raw: Mapping[str, Any], i: int) -> CatalogModel:
 
     known = {
         "id", "name", "family", "parameters_b", "quantization", "file", "urls", "size",
-        "approx_size", "sha256", "license", "context_length", "default_context", "layers", "kv_heads",
-        "head_dim", "sampling", "reasoning", "source", "notes",
+        "approx_size", "sha256", "license", "context_length", "default_context", "layers",
+        "kv_heads", "head_dim", "sampling", "reasoning", "source", "notes",
     }
     for key in raw:
         if key not in known:

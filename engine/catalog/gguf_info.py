@@ -69,11 +69,8 @@ def check_header(path: Path, expected_size: int = 0) -> None:
     if tensors == 0:
         raise _damaged(path, "it contains no tensors")
     if expected_size and size != expected_size:
-        raise _damaged(
-            path,
-            f"it is {size:,} bytes but should be {expected_size:,} "
-            f"({'truncated; the download may have stopped' if size < expected_size else 'too long'})",
-        )
+        why = "truncated; the download may have stopped" if size < expected_size else "too long"
+        raise _damaged(path, f"it is {size:,} bytes but should be {expected_size:,} ({why})")
 
 
 def _field(reader: Any, key: str, default: Any = None) -> Any:

@@ -73,7 +73,7 @@ def _nvidia_memory() -> tuple[str, int, int]:
     if not tool:
         return "", 0, 0
     try:
-        out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        out = subprocess.run(
             [tool, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
             capture_output=True, text=True, timeout=10, check=True,
         ).stdout

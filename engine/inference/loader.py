@@ -46,7 +46,7 @@ def open_model(
     gpu_layers: int | None = None,
     threads: int | None = None,
     chat_template: str | None = None,
-    reasoning: Reasoning | None | bool = True,
+    reasoning: Reasoning | bool | None = True,
 ) -> ModelSession:
     """Load ``path`` for chatting.
 

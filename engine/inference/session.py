@@ -8,7 +8,7 @@ from __future__ import annotations
 import codecs
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from engine.catalog.catalog import Reasoning, Sampling
 from engine.catalog.plan import OffloadPlan
@@ -20,8 +20,8 @@ from engine.inference.types import (
     Answer,
     ChatMessage,
     Chunk,
-    FinishReason,
     Finished,
+    FinishReason,
     GenerationControl,
     GenerationOptions,
     Notice,
@@ -36,6 +36,29 @@ from engine.inference.types import (
 class PromptFit:
     tokens: list[int]
     dropped: int  # oldest messages left out
+
+
+@dataclass
+class _Progress:
+    """What one generation has produced so far."""
+
+    t_start: float
+    t_prompt_done: float
+    t_first: float | None = None
+    t_think_end: float | None = None
+    generated: int = 0
+    thinking_tokens: int = 0
+    thinking: list[str] = field(default_factory=list)
+    answer: list[str] = field(default_factory=list)
+
+    def emit(self, pieces: list[tuple[Part, str]]) -> Iterator[Chunk]:
+        for part, text in pieces:
+            if part is Part.THINKING:
+                self.thinking.append(text)
+                yield Thinking(text)
+            else:
+                self.answer.append(text)
+                yield Answer(text)
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -197,8 +220,9 @@ class ModelSession:
             raise
         if not ok:
             self._evaluated = 0
-            yield Finished(self._reply("", "", FinishReason.CANCELLED, notices, fit, 0, 0,
-                                       t_start, None, None, None))
+            now = time.monotonic()
+            yield Finished(self._reply(_Progress(t_start=t_start, t_prompt_done=now),
+                                       FinishReason.CANCELLED, notices, fit))
             return
 
         try:
@@ -217,137 +241,108 @@ class ModelSession:
     ) -> Iterator[Chunk]:
         native = self._native
         native.set_sampler(self._sampler_params(options))
-        t_prompt_done = time.monotonic()
+        run = _Progress(t_start=t_start, t_prompt_done=time.monotonic())
+        reasoning = self.reasoning
         splitter = (
-            ReasoningSplitter(self.reasoning.open, self.reasoning.close,
-                              starts_inside=self.reasoning.template_opens)
-            if self.reasoning else None
+            ReasoningSplitter(reasoning.open, reasoning.close,
+                              starts_inside=reasoning.template_opens)
+            if reasoning else None
         )
-        budget = (options.thinking_budget or self.reasoning.budget) if self.reasoning else 0
+        budget = (options.thinking_budget or reasoning.budget) if reasoning else 0
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        thinking: list[str] = []
-        answer: list[str] = []
-        generated = thinking_tokens = 0
-        t_first: float | None = None
-        t_think_end: float | None = None
         finish = FinishReason.STOP
         n_ctx = self.n_ctx
         cached = self._cached
 
-        def emit(pieces: list[tuple[Part, str]]) -> Iterator[Chunk]:
-            for part, text in pieces:
-                if part is Part.THINKING:
-                    thinking.append(text)
-                    yield Thinking(text)
-                else:
-                    answer.append(text)
-                    yield Answer(text)
+        def notify(kind: NoticeKind, message: str) -> Notice:
+            notice = Notice(kind, message)
+            notices.append(notice)
+            return notice
 
         while True:
             if control.cancelled:
                 finish = FinishReason.CANCELLED
                 break
-            if options.max_tokens and generated >= options.max_tokens:
+            if options.max_tokens and run.generated >= options.max_tokens:
                 finish = FinishReason.LENGTH
                 break
-            if splitter is not None and splitter.in_thinking and (
-                thinking_tokens >= budget or control.answer_requested
+            if splitter is not None and reasoning is not None and splitter.in_thinking and (
+                run.thinking_tokens >= budget or control.answer_requested
             ):
-                kind = (NoticeKind.ANSWER_NOW if control.answer_requested
-                        and thinking_tokens < budget else NoticeKind.BUDGET_REACHED)
-                closing = native.tokenize(f"\n{self.reasoning.close}\n\n",  # type: ignore[union-attr]
-                                          add_special=False)
+                # Close the think block ourselves, as the model would, and let it answer.
+                closing = native.tokenize(f"\n{reasoning.close}\n\n", add_special=False)
                 if len(cached) + len(closing) >= n_ctx:
                     finish = FinishReason.LENGTH
                     break
-                yield from emit(splitter.feed(decoder.decode(b"", final=True)))
+                yield from run.emit(splitter.feed(decoder.decode(b"", final=True)))
                 native.decode(closing, lambda: False)
                 cached.extend(closing)
                 for token in closing:
                     native.accept(token)
                 splitter.close_thinking()
-                t_think_end = time.monotonic()
-                message = (
-                    f"Thinking budget of {budget:,} tokens reached; the model answers now."
-                    if kind is NoticeKind.BUDGET_REACHED
-                    else "Thinking ended early on request; the model answers now."
-                )
-                notice = Notice(kind, message)
-                notices.append(notice)
-                yield notice
+                run.t_think_end = time.monotonic()
+                if run.thinking_tokens >= budget:
+                    yield notify(NoticeKind.BUDGET_REACHED,
+                                 f"Thinking budget of {budget:,} tokens reached; "
+                                 "the model answers now.")
+                else:
+                    yield notify(NoticeKind.ANSWER_NOW,
+                                 "Thinking ended early on request; the model answers now.")
                 continue
             if len(cached) >= n_ctx:
-                notice = Notice(
-                    NoticeKind.CONTEXT_FULL,
-                    f"The reply filled the model's {n_ctx:,}-token context and was cut short.",
-                )
-                notices.append(notice)
-                yield notice
+                yield notify(NoticeKind.CONTEXT_FULL,
+                             f"The reply filled the model's {n_ctx:,}-token context and was "
+                             "cut short.")
                 finish = FinishReason.LENGTH
                 break
 
             token = native.sample()
-            if t_first is None:
-                t_first = time.monotonic()
+            if run.t_first is None:
+                run.t_first = time.monotonic()
             if native.is_eog(token):
                 break
             was_thinking = splitter is not None and splitter.in_thinking
             native.decode_one(token)
             cached.append(token)
-            generated += 1
+            run.generated += 1
             if was_thinking:
-                thinking_tokens += 1
+                run.thinking_tokens += 1
             text = decoder.decode(native.piece(token))
             if not text:
-                continue
+                continue  # part of a multi-byte character
             if splitter is None:
-                answer.append(text)
-                yield Answer(text)
+                yield from run.emit([(Part.ANSWER, text)])
                 continue
-            yield from emit(splitter.feed(text))
+            yield from run.emit(splitter.feed(text))
             if was_thinking and not splitter.in_thinking:
-                t_think_end = time.monotonic()
+                run.t_think_end = time.monotonic()
 
         tail = decoder.decode(b"", final=True)
         if splitter is not None:
-            yield from emit(splitter.feed(tail) + splitter.flush())
+            yield from run.emit(splitter.feed(tail) + splitter.flush())
         elif tail:
-            answer.append(tail)
-            yield Answer(tail)
-        yield Finished(self._reply(
-            "".join(thinking), "".join(answer), finish, notices, fit, generated,
-            thinking_tokens, t_start, t_first, t_prompt_done,
-            t_think_end if thinking_tokens else None,
-        ))
+            yield from run.emit([(Part.ANSWER, tail)])
+        yield Finished(self._reply(run, finish, notices, fit))
 
-    def _reply(
-        self,
-        thinking: str,
-        answer: str,
-        finish: FinishReason,
-        notices: list[Notice],
-        fit: PromptFit,
-        generated: int,
-        thinking_tokens: int,
-        t_start: float,
-        t_first: float | None,
-        t_prompt_done: float | None,
-        t_think_end: float | None,
-    ) -> Reply:
+    def _reply(self, run: _Progress, finish: FinishReason, notices: list[Notice],
+               fit: PromptFit) -> Reply:
         now = time.monotonic()
-        gen_time = now - (t_prompt_done or now)
-        think_time = (t_think_end or now) - (t_first or now) if thinking_tokens else 0.0
+        gen_time = now - run.t_prompt_done
+        think_time = 0.0
+        if run.thinking_tokens and run.t_first is not None:
+            think_time = (run.t_think_end or now) - run.t_first
         return Reply(
-            thinking=thinking,
-            answer=answer,
+            thinking="".join(run.thinking),
+            answer="".join(run.answer),
             finish_reason=finish,
             stats=Stats(
                 prompt_tokens=len(fit.tokens),
                 evaluated_tokens=self._evaluated,
-                generated_tokens=generated,
-                thinking_tokens=thinking_tokens,
-                time_to_first_token_s=(t_first - t_start) if t_first else 0.0,
-                tokens_per_second=generated / gen_time if generated and gen_time > 0 else 0.0,
+                generated_tokens=run.generated,
+                thinking_tokens=run.thinking_tokens,
+                time_to_first_token_s=(run.t_first - run.t_start) if run.t_first else 0.0,
+                tokens_per_second=run.generated / gen_time if run.generated and gen_time > 0
+                else 0.0,
                 thinking_seconds=max(0.0, think_time),
             ),
             notices=tuple(notices),

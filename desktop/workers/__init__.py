@@ -1,0 +1,1 @@
+"""The thread bridge between the engine (plain Python) and Qt (signals)."""

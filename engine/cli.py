@@ -1,0 +1,255 @@
+"""The command line: ``hearth ask``, ``hearth chat``, ``hearth models``.
+
+Project imports happen inside functions, after the egress policy is installed: the policy
+must be in place before any other Hearth code runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from engine.catalog.catalog import Catalog
+    from engine.chat import Conversation
+    from engine.inference import GenerationControl, GenerationOptions, Reply
+
+DIM, RESET = "\033[2m", "\033[0m"
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", "-m", help="catalog id or path to a .gguf (default: starter)")
+    p.add_argument("--show-thinking", action="store_true", help="print the model's thinking")
+    p.add_argument("--max-tokens", type=int, help="stop the reply after this many tokens")
+    p.add_argument("--thinking-budget", type=int, help="tokens the model may think")
+    p.add_argument("--ctx", type=int, help="context size in tokens (default: planned)")
+    p.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
+    p.add_argument("--gpu-layers", type=int, help="layers on the GPU (default: planned)")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--system", default="", help="system prompt")
+    p.add_argument("--stats", action="store_true", help="print speed figures after the reply")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hearth",
+        description="Hearth: a private AI assistant that runs entirely on this computer. "
+        "With no command, opens the window.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    ask = sub.add_parser("ask", help="answer one question and exit")
+    ask.add_argument("question", nargs="+")
+    _model_args(ask)
+    chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
+    _model_args(chat)
+    sub.add_parser("models", help="list the catalog, what is installed, what fits here")
+    return parser
+
+
+class _Printer:
+    """Streams chunks to the terminal: answer to stdout, everything else to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO, show_thinking: bool) -> None:
+        self.out, self.err = out, err
+        self.show_thinking = show_thinking
+        self.color = out.isatty()
+        self.status_shown = False
+        self.thinking_started = False
+        self.thinking_chars = 0
+
+    def thinking(self, text: str) -> None:
+        if self.show_thinking:
+            if not self.thinking_started:
+                self.out.write(f"{DIM}[thinking]{RESET}\n" if self.color else "[thinking]\n")
+                self.thinking_started = True
+            self.out.write(f"{DIM}{text}{RESET}" if self.color else text)
+            self.out.flush()
+        elif self.err.isatty():
+            self.thinking_chars += len(text)
+            self.err.write(f"\r{DIM}thinking… {self.thinking_chars:,} characters{RESET}")
+            self.err.flush()
+            self.status_shown = True
+
+    def answer(self, text: str) -> None:
+        self._clear_status()
+        if self.thinking_started:
+            self.out.write("\n[answer]\n")
+            self.thinking_started = False
+        self.out.write(text)
+        self.out.flush()
+
+    def notice(self, message: str) -> None:
+        self._clear_status()
+        self.err.write(f"note: {message}\n")
+        self.err.flush()
+
+    def finished(self, reply: Reply, stats: bool) -> None:
+        self._clear_status()
+        self.out.write("\n")
+        self.out.flush()
+        if stats:
+            s = reply.stats
+            self.err.write(
+                f"{s.generated_tokens} tokens · {s.tokens_per_second:.1f} tokens/s · first "
+                f"token {s.time_to_first_token_s:.2f} s · prompt {s.prompt_tokens} tokens "
+                f"({s.evaluated_tokens} evaluated)\n"
+            )
+
+    def _clear_status(self) -> None:
+        if self.status_shown:
+            self.err.write("\r\033[K")
+            self.status_shown = False
+
+
+def _options(args: argparse.Namespace) -> GenerationOptions:
+    from engine.inference import GenerationOptions  # noqa: PLC0415
+
+    return GenerationOptions(
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        thinking_budget=args.thinking_budget,
+        seed=args.seed,
+    )
+
+
+def _open_conversation(args: argparse.Namespace) -> Conversation:
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.installed import resolve  # noqa: PLC0415
+    from engine.chat import Conversation  # noqa: PLC0415
+    from engine.inference import open_model  # noqa: PLC0415
+
+    catalog = load_catalog()
+    path, entry = resolve(catalog, args.model)
+    session = open_model(path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers,
+                         threads=args.threads)
+    return Conversation(session, system_prompt=args.system)
+
+
+def _run_turn(conv: Conversation, question: str, args: argparse.Namespace,
+              control: GenerationControl) -> None:
+    from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
+
+    printer = _Printer(sys.stdout, sys.stderr, args.show_thinking)
+    for chunk in conv.send(question, _options(args), control):
+        if isinstance(chunk, Answer):
+            printer.answer(chunk.text)
+        elif isinstance(chunk, Thinking):
+            printer.thinking(chunk.text)
+        elif isinstance(chunk, Notice):
+            printer.notice(chunk.message)
+        elif isinstance(chunk, Finished):
+            printer.finished(chunk.reply, args.stats)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from engine.inference import GenerationControl  # noqa: PLC0415
+
+    conv = _open_conversation(args)
+    with conv.session:
+        control = GenerationControl()
+        previous = signal.getsignal(signal.SIGINT)
+
+        def stop(_sig: int, _frame: FrameType | None) -> None:
+            control.cancel()
+
+        signal.signal(signal.SIGINT, stop)
+        try:
+            _run_turn(conv, " ".join(args.question), args, control)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        return 130 if control.cancelled else 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from engine.errors import PromptTooLong  # noqa: PLC0415
+    from engine.inference import GenerationControl  # noqa: PLC0415
+
+    conv = _open_conversation(args)
+    with conv.session:
+        print(f"Hearth · {conv.session.display_name} · offline. Empty line or Ctrl+D quits; "
+              "Ctrl+C stops a reply.", file=sys.stderr)
+        while True:
+            try:
+                question = input("you › ").strip()
+            except (EOFError, KeyboardInterrupt):
+                print(file=sys.stderr)
+                return 0
+            if not question or question in {"/exit", "/quit"}:
+                return 0
+            control = GenerationControl()
+
+            def stop(_sig: int, _frame: FrameType | None, c: GenerationControl = control) -> None:
+                c.cancel()
+
+            previous = signal.signal(signal.SIGINT, stop)
+            try:
+                _run_turn(conv, question, args, control)
+            except PromptTooLong as exc:
+                print(f"hearth: {exc.full_message}", file=sys.stderr)
+            finally:
+                signal.signal(signal.SIGINT, previous)
+
+
+def _fmt_size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
+def cmd_models(_args: argparse.Namespace) -> int:
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.hardware import detect  # noqa: PLC0415
+    from engine.catalog.installed import installed  # noqa: PLC0415
+    from engine.catalog.plan import ModelShape, plan_offload, recommend  # noqa: PLC0415
+    from engine.errors import ModelDoesNotFit  # noqa: PLC0415
+
+    catalog: Catalog = load_catalog()
+    hw = detect()
+    have = installed(catalog)
+    gpu = f", GPU {hw.gpu_name} {_fmt_size(hw.gpu_free)} free" if hw.has_gpu else ""
+    print(f"This machine: {hw.backend.value} backend, {hw.physical_cores} cores, "
+          f"{_fmt_size(hw.ram_available)} of {_fmt_size(hw.ram_total)} RAM free{gpu}.\n")
+    print(f"{'':2}{'id':38} {'size':>9}  {'needs':>8}  fit on this machine")
+    for m in catalog.models:
+        shape = ModelShape.from_catalog(m)
+        mark = "*" if m.id in have else " "
+        size = _fmt_size(shape.weights_bytes) + ("~" if shape.size_is_estimate else "")
+        try:
+            p = plan_offload(shape, hw)
+            verdict = f"{p.placement}, {p.n_ctx:,} ctx"
+            need = _fmt_size(p.gpu_bytes + p.ram_bytes)
+        except ModelDoesNotFit:
+            verdict = "does not fit"
+            need = _fmt_size(shape.need_bytes(2048, "q8_0"))
+        tags = " (default)" if m.id == catalog.default_id else ""
+        tags += " (flagship)" if m.id == catalog.flagship_id else ""
+        print(f"{mark:2}{m.id:38} {size:>9}  {need:>8}  {verdict}{tags}")
+    rec = recommend(catalog, hw)
+    print("\n* installed   ~ size from the hosting page, not yet confirmed")
+    print(f"Best reasoning model for this machine: {rec.model.name} {rec.model.quantization} "
+          f"({rec.plan.placement}, {rec.plan.n_ctx:,}-token context).")
+    return 0
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "models": cmd_models}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the command line. Returns the exit status."""
+    args = build_parser().parse_args(argv)
+    from engine.errors import HearthError  # noqa: PLC0415
+
+    try:
+        return COMMANDS[args.command](args)
+    except HearthError as exc:
+        print(f"hearth: {exc.full_message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
