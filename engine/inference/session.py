@@ -253,6 +253,7 @@ class ModelSession:
         finish = FinishReason.STOP
         n_ctx = self.n_ctx
         cached = self._cached
+        ended_in_thinking = False
 
         def notify(kind: NoticeKind, message: str) -> Notice:
             notice = Notice(kind, message)
@@ -267,7 +268,7 @@ class ModelSession:
                 finish = FinishReason.LENGTH
                 break
             if splitter is not None and reasoning is not None and splitter.in_thinking and (
-                run.thinking_tokens >= budget or control.answer_requested
+                run.thinking_tokens >= budget or control.answer_requested or ended_in_thinking
             ):
                 # Close the think block ourselves, as the model would, and let it answer.
                 closing = native.tokenize(f"\n{reasoning.close}\n\n", add_special=False)
@@ -281,7 +282,9 @@ class ModelSession:
                     native.accept(token)
                 splitter.close_thinking()
                 run.t_think_end = time.monotonic()
-                if run.thinking_tokens >= budget:
+                if ended_in_thinking:
+                    ended_in_thinking = False  # no notice: the model simply stopped thinking
+                elif run.thinking_tokens >= budget:
                     yield notify(NoticeKind.BUDGET_REACHED,
                                  f"Thinking budget of {budget:,} tokens reached; "
                                  "the model answers now.")
@@ -300,6 +303,10 @@ class ModelSession:
             if run.t_first is None:
                 run.t_first = time.monotonic()
             if native.is_eog(token):
+                if splitter is not None and splitter.in_thinking:
+                    # The model ended inside its think block: close it so it still answers.
+                    ended_in_thinking = True
+                    continue
                 break
             was_thinking = splitter is not None and splitter.in_thinking
             native.decode_one(token)

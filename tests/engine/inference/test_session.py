@@ -1,0 +1,157 @@
+"""Real llama.cpp with the real starter model: streaming, cancel, KV reuse, trimming."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.catalog import Catalog
+from engine.chat import Conversation
+from engine.errors import PromptTooLong
+from engine.inference import (
+    Answer,
+    ChatMessage,
+    FinishReason,
+    Finished,
+    GenerationControl,
+    GenerationOptions,
+    ModelSession,
+    Notice,
+    NoticeKind,
+    open_model,
+)
+
+QUESTION = [ChatMessage("user", "List five animals that live in the sea.")]
+GREEDY = GenerationOptions(temperature=0, max_tokens=48)
+
+
+def test_stream_yields_text_then_a_finished_reply_with_stats(session: ModelSession):
+    chunks = list(session.stream_chat(QUESTION, GREEDY))
+    answers = [c.text for c in chunks if isinstance(c, Answer)]
+    assert len(answers) > 3, "the reply should arrive in many pieces, not at once"
+    assert isinstance(chunks[-1], Finished)
+    reply = chunks[-1].reply
+    assert reply.answer == "".join(answers)
+    assert reply.answer.strip()
+    s = reply.stats
+    assert s.prompt_tokens > 10
+    assert s.evaluated_tokens == s.prompt_tokens  # nothing cached before the first turn
+    assert 0 < s.generated_tokens <= 48
+    assert s.time_to_first_token_s > 0
+    assert s.tokens_per_second > 0
+
+
+def test_greedy_generation_is_deterministic(session: ModelSession):
+    first = session.chat(QUESTION, GREEDY).answer
+    assert session.chat(QUESTION, GREEDY).answer == first
+
+
+def test_cancel_mid_stream_keeps_the_partial_reply(session: ModelSession):
+    control = GenerationControl()
+    seen = []
+    final = None
+    for chunk in session.stream_chat(QUESTION, GenerationOptions(temperature=0), control):
+        if isinstance(chunk, Answer):
+            seen.append(chunk.text)
+            if len(seen) == 3:
+                control.cancel()
+        elif isinstance(chunk, Finished):
+            final = chunk.reply
+    assert final is not None
+    assert final.finish_reason is FinishReason.CANCELLED
+    assert final.answer == "".join(seen)
+    assert final.stats.generated_tokens == 3
+    # The session is still usable after a cancel.
+    assert session.chat(QUESTION, GREEDY).answer.strip()
+
+
+def test_cancel_from_another_thread(session: ModelSession):
+    control = GenerationControl()
+    started = threading.Event()
+
+    def consume() -> None:
+        for chunk in session.stream_chat(QUESTION, GenerationOptions(max_tokens=2000), control):
+            if isinstance(chunk, Answer):
+                started.set()
+            if isinstance(chunk, Finished):
+                results.append(chunk.reply)
+
+    results: list = []
+    worker = threading.Thread(target=consume)
+    worker.start()
+    assert started.wait(30)
+    control.cancel()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert results[0].finish_reason in {FinishReason.CANCELLED, FinishReason.STOP}
+
+
+def test_second_turn_reuses_the_kv_cache(session: ModelSession):
+    first = session.chat(QUESTION, GREEDY)
+    history = [*QUESTION, ChatMessage("assistant", first.answer),
+               ChatMessage("user", "Which of them is the largest?")]
+    second = session.chat(history, GREEDY)
+    batched, _single = session.last_prompt_counters  # llama.cpp's own n_p_eval
+    assert second.stats.prompt_tokens > first.stats.prompt_tokens
+    assert batched < second.stats.prompt_tokens
+    assert batched == second.stats.evaluated_tokens
+    # Only the new turn (plus the re-tokenized end of the last answer) is evaluated.
+    assert second.stats.evaluated_tokens < second.stats.prompt_tokens - first.stats.prompt_tokens
+
+
+def test_long_conversation_is_trimmed_with_a_notice(starter_model_path: Path, catalog: Catalog):
+    with open_model(starter_model_path, entry=catalog.default, n_ctx=512) as s:
+        filler = "The quick brown fox jumps over the lazy dog. " * 8
+        history: list[ChatMessage] = []
+        for i in range(8):
+            history += [ChatMessage("user", f"Note {i}: {filler}"),
+                        ChatMessage("assistant", f"Noted {i}.")]
+        history.append(ChatMessage("user", "What was the last note number?"))
+        chunks = list(s.stream_chat(history, GenerationOptions(temperature=0, max_tokens=16)))
+        notices = [c for c in chunks if isinstance(c, Notice)]
+        assert notices and notices[0].kind is NoticeKind.TRIMMED
+        assert "oldest message" in notices[0].message
+        reply = chunks[-1].reply  # type: ignore[union-attr]
+        assert reply.finish_reason is not FinishReason.CANCELLED
+        assert reply.stats.prompt_tokens + 16 <= 512
+
+
+def test_message_longer_than_the_context_is_a_clear_error(starter_model_path: Path,
+                                                          catalog: Catalog):
+    secret = "zebra-canary " * 400
+    with open_model(starter_model_path, entry=catalog.default, n_ctx=512) as s:
+        with pytest.raises(PromptTooLong) as info:
+            s.chat([ChatMessage("user", secret)])
+        assert "zebra-canary" not in str(info.value)  # user text never in errors
+        assert "context" in info.value.user_message
+        # Nothing broke: a short question still works.
+        assert s.chat(QUESTION, GREEDY).answer.strip()
+
+
+def test_reply_that_fills_the_context_stops_with_a_notice(starter_model_path: Path,
+                                                          catalog: Catalog):
+    with open_model(starter_model_path, entry=catalog.default, n_ctx=256) as s:
+        chunks = list(s.stream_chat(
+            [ChatMessage("user", "Write a very long story about a lighthouse keeper.")],
+            GenerationOptions(temperature=0, repeat_penalty=1.3, seed=3)))
+        reply = chunks[-1].reply  # type: ignore[union-attr]
+        if reply.finish_reason is FinishReason.LENGTH:
+            assert any(isinstance(c, Notice) and c.kind is NoticeKind.CONTEXT_FULL
+                       for c in chunks)
+            assert reply.stats.prompt_tokens + reply.stats.generated_tokens == 256
+        else:  # the model chose to stop first; then it must have fit
+            assert reply.stats.prompt_tokens + reply.stats.generated_tokens < 256
+
+
+def test_conversation_sends_answers_back_but_never_thinking(session: ModelSession):
+    conv = Conversation(session)
+    list(conv.send("Hello!", GREEDY))
+    assert conv.turns[0].reply is not None
+    conv.turns[0].reply = conv.turns[0].reply.__class__(
+        thinking="SECRET-THOUGHT", answer=conv.turns[0].reply.answer,
+        finish_reason=conv.turns[0].reply.finish_reason, stats=conv.turns[0].reply.stats)
+    messages = conv.messages_for("And again?")
+    assert [m.role for m in messages] == ["user", "assistant", "user"]
+    assert all("SECRET-THOUGHT" not in m.content for m in messages)
