@@ -20,7 +20,7 @@ MIN_CONTEXT = 2048
 # Reasoning models think for thousands of tokens; less than this makes them useless.
 MIN_REASONING_CONTEXT = 8192
 # Kept free for the OS and the app itself.
-RAM_RESERVE = 1 * GIB
+RAM_RESERVE = 512 * MIB
 VRAM_RESERVE = 512 * MIB
 
 # Bytes per KV element. q8_0 stores 32 values in 34 bytes.
@@ -183,7 +183,7 @@ def plan_offload(
 
     smallest = shape.need_bytes(contexts[-1], "q8_0")
     pool = max(ram_free, hw.gpu_free if hw.has_gpu else 0)
-    estimate = " (size estimated from parameters)" if shape.size_is_estimate else ""
+    estimate = " (the exact file size is not confirmed)" if shape.size_is_estimate else ""
     raise ModelDoesNotFit(
         f"{shape.name} needs about {_gb(smallest)}{estimate} even with a "
         f"{contexts[-1]:,}-token context ({_gb(shape.weights_bytes)} of weights); this machine "
@@ -203,9 +203,11 @@ def _quality_key(model: CatalogModel) -> tuple[float, float]:
 
 def recommend(catalog: Catalog, hw: Hardware) -> Recommendation:
     """The strongest reasoning model that runs well here: entirely in the fastest memory
-    pool, with a context of at least 8,192 tokens. The starter model when none does."""
+    pool, with a context of at least 8,192 tokens, and obtainable (a confirmed download or a
+    bundled source). The starter model when none does."""
     candidates = sorted(
-        (m for m in catalog.models if m.is_reasoning), key=_quality_key, reverse=True
+        (m for m in catalog.models if m.is_reasoning and (m.urls or m.source)),
+        key=_quality_key, reverse=True,
     )
     for model in candidates:
         shape = ModelShape.from_catalog(model)
