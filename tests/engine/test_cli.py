@@ -1,0 +1,86 @@
+"""The command line, run as a person would: a child process, real model, real output."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.paths import PROJECT_ROOT
+
+HEARTH = Path(sys.executable).parent / "hearth"
+
+
+def hearth(*args: str, env: dict[str, str] | None = None,
+           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(HEARTH), *args], capture_output=True, text=True, timeout=120, input=stdin,
+        env={**os.environ, **(env or {})}, cwd=PROJECT_ROOT, check=False,
+    )
+
+
+def test_ask_streams_an_answer_from_the_starter_model(starter_model_path: Path):
+    done = hearth("ask", "--max-tokens", "24", "--temperature", "0", "--stats",
+                  "What is the capital of France?")
+    assert done.returncode == 0, done.stderr
+    assert "Paris" in done.stdout
+    assert "tokens/s" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "llama_model_loader" not in done.stderr  # llama.cpp's chatter is not shown
+
+
+def test_chat_keeps_context_between_turns(starter_model_path: Path):
+    done = hearth("chat", "--max-tokens", "24", "--temperature", "0",
+                  stdin="My name is Ada.\nWhat is my name?\n")
+    assert done.returncode == 0, done.stderr
+    assert "Ada" in done.stdout.split("you ›")[-1] or "Ada" in done.stdout
+
+
+def test_models_lists_catalog_installed_and_fit(starter_model_path: Path):
+    done = hearth("models")
+    assert done.returncode == 0, done.stderr
+    assert "* smollm2-135m-instruct-q4_1" in done.stdout
+    assert "qwq-32b-q4_k_m" in done.stdout
+    assert "This machine:" in done.stdout
+    assert "Best reasoning model for this machine:" in done.stdout
+
+
+def test_unknown_model_is_a_clear_error():
+    done = hearth("ask", "--model", "no-such-model", "hi")
+    assert done.returncode == 1
+    assert done.stderr.startswith("hearth: “no-such-model” is not in the model catalog.")
+    assert "Traceback" not in done.stderr
+
+
+def test_not_installed_model_says_what_to_do():
+    done = hearth("ask", "--model", "qwq-32b-q4_k_m", "hi")
+    assert done.returncode == 1
+    assert "is not installed" in done.stderr and "hearth models" in done.stderr
+
+
+def test_malformed_catalog_names_line_and_field(tmp_path: Path):
+    broken = tmp_path / "models.toml"
+    text = (PROJECT_ROOT / "models.toml").read_text(encoding="utf-8")
+    broken.write_text(text.replace('layers = 30', 'layers = "thirty"', 1), encoding="utf-8")
+    line = next(i for i, ln in enumerate(broken.read_text().splitlines(), 1)
+                if 'layers = "thirty"' in ln)
+    done = hearth("models", env={"HEARTH_CATALOG": str(broken)})
+    assert done.returncode == 1
+    assert f"line {line}, field 'layers'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_truncated_model_file_is_a_clear_error(starter_model_path: Path, tmp_path: Path):
+    cut = tmp_path / "cut.gguf"
+    cut.write_bytes(starter_model_path.read_bytes()[:1_000_000])
+    done = hearth("ask", "--model", str(cut), "hi")
+    assert done.returncode == 1
+    assert "is not a usable GGUF model" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_prompt_longer_than_the_context_is_a_clear_error(starter_model_path: Path):
+    done = hearth("ask", "--ctx", "256", "word " * 600)
+    assert done.returncode == 1
+    assert "context" in done.stderr and "Traceback" not in done.stderr
