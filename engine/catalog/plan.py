@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.catalog.catalog import Catalog, CatalogModel
-from engine.catalog.hardware import GIB, Backend, Hardware
+from engine.catalog.hardware import Backend, Hardware
 from engine.errors import ModelDoesNotFit
 
 MIB = 1024**2

@@ -13,8 +13,8 @@ from engine.errors import PromptTooLong
 from engine.inference import (
     Answer,
     ChatMessage,
-    FinishReason,
     Finished,
+    FinishReason,
     GenerationControl,
     GenerationOptions,
     ModelSession,
