@@ -1,0 +1,76 @@
+"""Hearth's encrypted conversation store (SQLCipher; key in the OS keychain or a passphrase).
+
+    with open_store() as store:
+        conversation = store.create_conversation("Trip plans")
+        question = store.add_message(conversation.id, None, "user", "Where to?")
+        reply = store.begin_reply(conversation.id, question.id, model_id="smollm2")
+        store.update_reply(reply.id, "Somewhere", "")
+        store.finish_reply(reply.id, "Somewhere warm.", "", "done", None)
+"""
+
+from __future__ import annotations
+
+from engine.storage.errors import (
+    DatabaseBusy,
+    DatabaseCorrupt,
+    DatabaseTooNew,
+    DiskFull,
+    InvalidPassphrase,
+    KeychainError,
+    KeychainLocked,
+    KeychainUnavailable,
+    KeyNotFound,
+    MigrationFailed,
+    NotADatabase,
+    ReadOnlyStorage,
+    RecordNotFound,
+    ReplyNotStreaming,
+    StorageError,
+    StorageIOError,
+    StoreClosed,
+    WrongKey,
+)
+from engine.storage.keys import Keychain, Protection
+from engine.storage.store import ConversationStore, default_path, open_store
+from engine.storage.types import (
+    Conversation,
+    ConversationSummary,
+    Message,
+    MessageStats,
+    Role,
+    SearchHit,
+    Status,
+)
+
+__all__ = [
+    "Conversation",
+    "ConversationStore",
+    "ConversationSummary",
+    "DatabaseBusy",
+    "DatabaseCorrupt",
+    "DatabaseTooNew",
+    "DiskFull",
+    "InvalidPassphrase",
+    "KeyNotFound",
+    "Keychain",
+    "KeychainError",
+    "KeychainLocked",
+    "KeychainUnavailable",
+    "Message",
+    "MessageStats",
+    "MigrationFailed",
+    "NotADatabase",
+    "Protection",
+    "ReadOnlyStorage",
+    "RecordNotFound",
+    "ReplyNotStreaming",
+    "Role",
+    "SearchHit",
+    "Status",
+    "StorageError",
+    "StorageIOError",
+    "StoreClosed",
+    "WrongKey",
+    "default_path",
+    "open_store",
+]

@@ -1,0 +1,161 @@
+"""Typed storage errors. Messages are plain words for a person; none ever contains chat text.
+
+The database file is never changed by the code that raises these: each says so where it
+matters, so a person knows nothing already stored was lost.
+"""
+
+from __future__ import annotations
+
+from engine.errors import HearthError
+
+
+class StorageError(HearthError):
+    """Root of the conversation store's errors."""
+
+    default_next_step = "Try again. If it keeps happening, restart Hearth."
+
+
+class KeychainError(StorageError):
+    """The system keychain refused a request (other than being absent or locked)."""
+
+    default_next_step = "Check the system keychain, then try again. Nothing was changed."
+
+
+class KeychainUnavailable(KeychainError):
+    """No secure system keychain exists here (e.g. headless Linux without Secret Service)."""
+
+    default_next_step = "Set a passphrase to protect your conversation history."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "No system keychain is available to hold the database key"
+            + (f" ({detail})." if detail else ".")
+        )
+
+
+class KeychainLocked(KeychainError):
+    """The keychain exists but is locked, or the person declined access."""
+
+    default_next_step = "Unlock the system keychain (or log in again), then retry."
+
+    def __init__(self) -> None:
+        super().__init__("The system keychain is locked or refused access to Hearth's key.")
+
+
+class KeyNotFound(StorageError):
+    """A database exists but the keychain holds no key for it."""
+
+    default_next_step = (
+        "If you protected your history with a passphrase, enter it. Otherwise restore a "
+        "backup. The database file has not been changed."
+    )
+
+    def __init__(self) -> None:
+        super().__init__("Your conversation history is locked, and the keychain has no key for it.")
+
+
+class WrongKey(StorageError):
+    """The key or passphrase does not open the file (or its first page was altered)."""
+
+    default_next_step = "Check the passphrase and try again. The file has not been changed."
+
+
+class InvalidPassphrase(StorageError):
+    """A passphrase Hearth cannot use (empty, or containing a NUL character)."""
+
+    default_next_step = "Choose a non-empty passphrase."
+
+
+class NotADatabase(StorageError):
+    """The file is not an encrypted Hearth database (e.g. plain SQLite, or another file)."""
+
+    default_next_step = "Choose the right file. The file has not been changed."
+
+
+class DatabaseCorrupt(StorageError):
+    """A page failed its integrity check: the file was damaged or tampered with."""
+
+    default_next_step = "Restore a backup. The damaged file has been left exactly as it is."
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "The conversation database is damaged or was altered"
+            + (f" ({detail})." if detail else ".")
+        )
+
+
+class DatabaseTooNew(StorageError):
+    """The database was written by a newer Hearth. It is never offered for deletion."""
+
+    default_next_step = "Update Hearth to open it. Do not delete the file."
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"The conversation database comes from a newer version of Hearth "
+            f"(schema {found}; this version knows up to {known})."
+        )
+
+
+class MigrationFailed(StorageError):
+    """Upgrading the schema failed; the transaction was rolled back."""
+
+    default_next_step = "Nothing was changed. Report this problem, and keep the file."
+
+
+class DiskFull(StorageError):
+    """No space left: the last change was rolled back."""
+
+    default_next_step = "Free some disk space and try again. Everything saved before is intact."
+
+    def __init__(self) -> None:
+        super().__init__("The disk is full, so the last change was not saved.")
+
+
+class ReadOnlyStorage(StorageError):
+    """The database, its folder or its disk cannot be written."""
+
+    default_next_step = "Check that the disk is writable and not mounted read-only."
+
+    def __init__(self) -> None:
+        super().__init__("The conversation database cannot be written.")
+
+
+class StorageIOError(StorageError):
+    """The operating system reported an I/O failure (failing disk, disk full, limits)."""
+
+    default_next_step = "Check the disk and free space, then try again. Saved data is intact."
+
+    def __init__(self) -> None:
+        super().__init__("Reading or writing the conversation database failed.")
+
+
+class DatabaseBusy(StorageError):
+    """Another process holds the database lock (e.g. a second copy of Hearth)."""
+
+    default_next_step = "Close other copies of Hearth, then try again."
+
+    def __init__(self) -> None:
+        super().__init__("The conversation database is in use by another program.")
+
+
+class RecordNotFound(StorageError):
+    """A conversation or message id that does not exist (any more)."""
+
+    default_next_step = "Refresh the conversation list."
+
+
+class ReplyNotStreaming(StorageError):
+    """``update_reply``/``finish_reply`` on a message that is not being streamed."""
+
+    default_next_step = "Start a new reply."
+
+
+class StoreClosed(StorageError):
+    """The store was closed (or forgotten) and cannot be used any more."""
+
+    default_next_step = "Open the conversation store again."
+
+    def __init__(self) -> None:
+        super().__init__("The conversation store is closed.")
