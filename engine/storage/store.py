@@ -23,7 +23,7 @@ from engine.paths import data_dir
 from engine.storage import backup as _backup
 from engine.storage import export as _export
 from engine.storage import search as _search
-from engine.storage.db import Connection, connect, integrity_problems, translate
+from engine.storage.db import Connection, check_file, connect, integrity_problems, translate
 from engine.storage.errors import (
     DatabaseBusy,
     DatabaseCorrupt,
@@ -80,6 +80,7 @@ def open_store(path: Path | None = None, *, passphrase: str | None = None,
     """
     path = path if path is not None else default_path()
     keychain = keychain if keychain is not None else Keychain()
+    check_file(path)  # a file that cannot be ours is named as such before any key question
     key: DbKey
     protection: Protection
     if passphrase is not None:

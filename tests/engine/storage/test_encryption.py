@@ -1,0 +1,172 @@
+"""What a thief, a backup or another app sees on disk: nothing, even after decryption for
+deleted conversations; and bad files are refused without being touched."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from engine.storage import DatabaseCorrupt, NotADatabase, WrongKey, open_store
+from tests.engine.storage.conftest import (
+    PAGE_SIZE,
+    decrypted_db_pages,
+    decrypted_wal_frames,
+    raw_connect,
+)
+
+CANARY = "Zq7canaryXylophone"
+
+
+def _variants(text: str) -> list[bytes]:
+    # FTS5 stores lower-cased terms, with a prefix shared with the previous term cut off:
+    # look for the tail too.
+    return [text.encode(), text.lower().encode(), text.lower()[-10:].encode()]
+
+
+def _found(blobs: list[bytes], text: str) -> bool:
+    return any(v in blob for blob in blobs for v in _variants(text))
+
+
+def _fill(store, marker: str) -> int:
+    conv = store.create_conversation(f"title {marker}", system_prompt=f"prompt {marker}")
+    q = store.add_message(conv.id, None, "user", f"question {marker} " * 50)
+    r = store.begin_reply(conv.id, q.id, "m")
+    text = ""
+    for i in range(30):
+        text += f"{marker} token{i} "
+        store.update_reply(r.id, text, f"thinking {marker}")
+    store.finish_reply(r.id, text, f"thinking {marker}", "done")
+    store.set_setting(f"setting-{marker}", marker)
+    return conv.id
+
+
+def test_raw_bytes_and_wal_hold_no_plaintext(store, db_path):
+    _fill(store, CANARY)
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert wal.stat().st_size > 0  # the WAL is live while the store is open
+    for path in (db_path, wal, db_path.with_name(db_path.name + "-shm")):
+        data = path.read_bytes()
+        assert CANARY.encode() not in data, path.name
+        assert CANARY.lower().encode() not in data, path.name
+        assert CANARY.encode("utf-16-le") not in data
+    assert not db_path.read_bytes().startswith(b"SQLite format 3")
+    # Nothing else in the folder (no temp or log files with text).
+    assert sorted(p.name for p in db_path.parent.iterdir()) == [
+        "hearth.db", "hearth.db-shm", "hearth.db-wal"]
+
+
+def test_stdlib_sqlite_cannot_read_it(store, db_path):
+    _fill(store, CANARY)
+    store.close()
+    conn = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+        conn.execute("SELECT * FROM sqlite_master").fetchall()
+    conn.close()
+
+
+def test_decryption_helper_sees_live_text(store, db_path, keychain):
+    # The positive control for the deletion test below.
+    _fill(store, CANARY)
+    key = keychain.load().hex
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert _found(decrypted_wal_frames(wal, key), CANARY)
+    store.close()  # checkpoints into the main file
+    assert _found(decrypted_db_pages(db_path, key), CANARY)
+
+
+def test_deleted_conversation_is_absent_from_decrypted_pages_and_wal(store, db_path, keychain):
+    keep = "KeepMeAlphaOmega42"
+    _fill(store, keep)
+    doomed = _fill(store, CANARY)
+    store.delete_setting(f"setting-{CANARY}")
+    key = keychain.load().hex
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert _found(decrypted_wal_frames(wal, key) + decrypted_db_pages(db_path, key), CANARY)
+    store.delete_conversation(doomed)
+    pages = decrypted_db_pages(db_path, key) + decrypted_wal_frames(wal, key)
+    assert not _found(pages, CANARY)
+    assert _found(pages, keep)  # the reader works: live text is there
+    # Still true once the store writes more and closes.
+    store.add_message(store.create_conversation("after").id, None, "user", "more text")
+    store.close()
+    pages = decrypted_db_pages(db_path, key) + decrypted_wal_frames(wal, key)
+    assert not _found(pages, CANARY)
+    assert _found(pages, keep)
+
+
+def test_wrong_key_is_refused_and_file_untouched(store, db_path):
+    _fill(store, CANARY)
+    store.close()
+    before = db_path.read_bytes()
+    with pytest.raises(WrongKey):
+        open_store(db_path, passphrase="not the key")
+    assert db_path.read_bytes() == before
+
+
+def test_tampered_page_is_detected(store, db_path, keychain):
+    conv = _fill(store, CANARY)
+    for _ in range(3):
+        _fill(store, "filler")
+    store.close()
+    data = bytearray(db_path.read_bytes())
+    assert len(data) // PAGE_SIZE > 4
+    last = len(data) - PAGE_SIZE
+    data[last + 100] ^= 0x01  # one bit, in the last page
+    db_path.write_bytes(bytes(data))
+    with open_store(db_path) as reopened:
+        with pytest.raises(DatabaseCorrupt) as info:
+            reopened.verify()
+        assert CANARY not in str(info.value)
+        with pytest.raises(DatabaseCorrupt):
+            for c in reopened.list_conversations():
+                reopened.all_messages(c.id)
+    assert db_path.read_bytes() == bytes(data)  # never "repaired"
+    conn = raw_connect(db_path, keychain.load().hex)
+    rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
+    conn.close()
+    assert any("HMAC" in r[0] for r in rows)
+    del conv
+
+
+def test_tampered_first_page_is_refused(store, db_path):
+    _fill(store, CANARY)
+    store.close()
+    data = bytearray(db_path.read_bytes())
+    data[200] ^= 0x01
+    db_path.write_bytes(bytes(data))
+    with pytest.raises(WrongKey) as info:
+        open_store(db_path)
+    assert "altered" in info.value.user_message
+    assert db_path.read_bytes() == bytes(data)
+
+
+def test_plain_sqlite_file_is_not_a_hearth_database(keychain, db_path):
+    db_path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    before = db_path.read_bytes()
+    with pytest.raises(NotADatabase, match="unencrypted"):
+        open_store(db_path)
+    assert db_path.read_bytes() == before
+
+
+def test_text_file_is_not_a_database(keychain, db_path):
+    db_path.parent.mkdir(parents=True)
+    db_path.write_text("just some notes\n")
+    with pytest.raises(NotADatabase):
+        open_store(db_path)
+    assert db_path.read_text() == "just some notes\n"
+
+
+def test_random_bytes_are_refused(keychain, db_path):
+    import os
+
+    db_path.parent.mkdir(parents=True)
+    junk = os.urandom(PAGE_SIZE * 2)
+    db_path.write_bytes(junk)
+    with pytest.raises(WrongKey):
+        open_store(db_path, passphrase="any")
+    assert db_path.read_bytes() == junk
