@@ -1,15 +1,61 @@
-"""Fixtures every test gets: a fresh profile, no stray threads; and the real starter model."""
+"""Fixtures every test gets: the egress policy in Local-only mode, a fresh profile, no stray
+threads; and the real starter model."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+import engine.policy
 from engine.paths import PROJECT_ROOT
+from engine.policy import EgressAttempt, Mode
+
+# ---- egress policy (issue 4) ----------------------------------------------------------------
+# Installed while pytest loads this file, before any test module is imported; it stays for the
+# whole session (audit hooks cannot be removed). The test session is an entry point like the
+# CLI: it names its own download module (for the policy's tests) and may widen the mode.
+engine.policy.install(
+    Mode.LOCAL_ONLY,
+    download_modules=engine.policy.DOWNLOAD_MODULES | {"tests.engine.policy._fake_download"},
+    user_action_modules=(*engine.policy.USER_ACTION_MODULES, "tests"),
+)
+
+
+class Egress:
+    """The policy as a test sees it: this test's ledger entries, and a mode switch."""
+
+    def __init__(self) -> None:
+        self._mark = engine.policy.ledger().total
+
+    def entries(self) -> list[EgressAttempt]:
+        """Ledger entries recorded during this test."""
+        return engine.policy.ledger().since(self._mark)
+
+    def blocked(self) -> list[EgressAttempt]:
+        return [e for e in self.entries() if not e.allowed]
+
+    @contextmanager
+    def mode(self, mode: Mode) -> Iterator[None]:
+        """Switch mode for a block (e.g. Downloads allowed around a loopback download)."""
+        engine.policy.set_mode(mode)
+        try:
+            yield
+        finally:
+            engine.policy.set_mode(Mode.LOCAL_ONLY)
+
+
+@pytest.fixture(autouse=True)
+def egress() -> Iterator[Egress]:
+    """Every test starts and ends in Local-only mode."""
+    engine.policy.set_mode(Mode.LOCAL_ONLY)
+    yield Egress()
+    engine.policy.set_mode(Mode.LOCAL_ONLY)
+# ---- end of egress policy ---------------------------------------------------------------------
 
 STARTER_FILE = PROJECT_ROOT / "assets" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 

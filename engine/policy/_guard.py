@@ -130,6 +130,7 @@ class _DownloadWindow:
 
     def __init__(self, guard: Guard, hosts: frozenset[str], reason: str) -> None:
         self._guard, self.hosts, self.reason = guard, hosts, reason
+        self.resolved: dict[int, str] = {}  # thread id → the allowed host it last looked up
 
     def __enter__(self) -> None:
         with self._guard.lock:
@@ -166,7 +167,7 @@ class Guard:
         self.windows: list[_DownloadWindow] = []
         self.ledger = Ledger()
         self.programs = self._resolve_programs()
-        self._local = threading.local()  # per thread: the last host a lookup was allowed for
+        self._local = threading.local()  # per thread: the program just allowed to start
 
     @staticmethod
     def _resolve_programs() -> frozenset[str]:
@@ -233,15 +234,18 @@ class Guard:
         why = self._download_path_open()
         detail = ""
         if why is None:
-            hosts = frozenset().union(*(w.hosts for w in self.windows))
-            name = _normal(host)
-            resolved = getattr(self._local, "resolved", None)
-            if name in hosts:
+            name, thread = _normal(host), threading.get_ident()
+            windows = list(self.windows)
+            resolved = next((w.resolved[thread] for w in windows if thread in w.resolved), None)
+            if any(name in w.hosts for w in windows):
                 if action is Action.DNS:
-                    self._local.resolved = name
-            elif action is not Action.DNS and _is_address(name) and resolved in hosts:
-                # The address came from the lookup just allowed in this thread (the hook
-                # cannot see lookup results; create_connection looks up, then connects).
+                    for w in windows:
+                        if name in w.hosts:
+                            w.resolved[thread] = name
+            elif action is Action.CONNECT and _is_address(name) and resolved is not None:
+                # The hook cannot see a lookup's answer: an address is taken to be the answer
+                # of the lookup this thread was last allowed in this window (create_connection
+                # looks up, then connects to each address in turn).
                 detail = f"address of {resolved}"
             else:
                 why = f"{host or 'that address'} is not a host the model catalog names."
