@@ -131,7 +131,7 @@ say "ready: $($VPY -c 'import engine; print("Hearth", engine.__version__)'), bac
 
 # 8. Launch: a quick offline answer from the starter model, then the window.
 if ((launch)); then
-  .venv/bin/hearth ask --max-tokens 40 "In one sentence: what is Hearth's privacy promise? (Answer: nothing leaves this computer.)" || true
+  .venv/bin/hearth ask --max-tokens 40 "Say hello in one short sentence." || true
   if [[ $os == Linux && -z ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
     say "no display here; start the window later with .venv/bin/hearth (or QT_QPA_PLATFORM=offscreen)"
   else
