@@ -329,8 +329,10 @@ def format_privacy_check(result: PrivacyCheckResult) -> str:
                     "AF_NETLINK": " (kernel only)"}.get(family, "")
             out.append(f"  {family:<10} {text}{note}")
         bad = result.internet_calls
-        out.append(f"  => {'NO' if not bad else len(bad)} internet (AF_INET/AF_INET6) "
-                   f"socket, connect, sendto or sendmsg call{'s' if len(bad) != 1 else ''}.")
+        out.append("  => No system call on an internet socket (AF_INET/AF_INET6): nothing "
+                   "could be sent or received over a network." if not bad else
+                   f"  => {len(bad)} system call{'s' if len(bad) != 1 else ''} on internet "
+                   "sockets (AF_INET/AF_INET6).")
     out += ["", "Data on disk:"]
     if not result.databases:
         out.append("  No database to check.")

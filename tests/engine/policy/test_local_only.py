@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -63,10 +64,8 @@ def test_connect_to_a_listening_loopback_server_is_blocked(server, egress):
     lambda: socket.getfqdn("example.org"),  # catches OSError: must not get through anyway
 ])
 def test_dns_lookups_are_blocked(lookup, egress):
-    try:
+    with contextlib.suppress(EgressBlocked):
         lookup()
-    except EgressBlocked:
-        pass
     dns = [e for e in egress.blocked() if e.action is Action.DNS]
     assert len(dns) >= 1
     assert all(e.host for e in dns)
@@ -110,7 +109,7 @@ def test_arguments_of_a_blocked_program_are_never_recorded(egress):
 
 def test_browser_is_blocked(egress):
     browser = webbrowser.GenericBrowser("true")
-    with pytest.raises(EgressBlocked, match="example.com"):
+    with pytest.raises(EgressBlocked, match=r"example\.com"):
         browser.open("https://example.com/private/path?q=secret")
     entry = egress.blocked()[-1]
     assert (entry.action, entry.host) == (Action.BROWSER, "example.com")
@@ -126,7 +125,7 @@ def test_a_link_opened_after_asking_is_recorded(egress):
 
 def test_hub_client_cannot_be_imported(egress):
     with pytest.raises(EgressBlocked, match="huggingface_hub"):
-        import huggingface_hub  # noqa: F401
+        import huggingface_hub  # noqa: F401, TID251 - the point of the test
     assert egress.blocked()[-1].action is Action.IMPORT
 
 
