@@ -384,8 +384,8 @@ class ConversationStore:
     # -- search, settings ------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
-        """Titles then messages matching every word of ``query`` (taken literally), best
-        first; snippets mark matches as «match»."""
+        """Titles (best first) then messages (newest first) matching every word of ``query``,
+        taken literally; snippets mark matches as «match»."""
         with self._reading() as db:
             return _search.search(db, query, limit)
 

@@ -14,7 +14,6 @@ import pytest
 
 from engine.storage import DiskFull, ReadOnlyStorage, StorageIOError, open_store
 
-
 _MS_RDONLY = 1
 _MS_REMOUNT = 32
 _MNT_DETACH = 2
@@ -40,15 +39,18 @@ def tiny_disk(tmp_path) -> Iterator[Path]:
         _libc.umount2(os.fsencode(mnt), _MNT_DETACH)
 
 
+def _fill_disk(store, conversation_id: int, parent: int) -> None:
+    for _ in range(100):
+        parent = store.add_message(conversation_id, parent, "user", os.urandom(40_000).hex()).id
+
+
 def test_full_disk_is_typed_and_loses_nothing(keychain, tiny_disk):
     db_path = tiny_disk / "hearth.db"
     with open_store(db_path) as store:
         conv = store.create_conversation("before the disk filled")
         kept = store.add_message(conv.id, None, "user", "keep this")
-        parent = kept.id
         with pytest.raises((DiskFull, StorageIOError)) as info:
-            for _ in range(100):
-                parent = store.add_message(conv.id, parent, "user", os.urandom(40_000).hex()).id
+            _fill_disk(store, conv.id, kept.id)
         assert "space" in info.value.full_message
         saved = store.all_messages(conv.id)
         assert saved[0].content == "keep this"

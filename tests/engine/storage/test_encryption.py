@@ -104,6 +104,11 @@ def test_wrong_key_is_refused_and_file_untouched(store, db_path):
     assert db_path.read_bytes() == before
 
 
+def _read_everything(store) -> None:
+    for c in store.list_conversations():
+        store.all_messages(c.id)
+
+
 def test_tampered_page_is_detected(store, db_path, keychain):
     conv = _fill(store, CANARY)
     for _ in range(3):
@@ -119,8 +124,7 @@ def test_tampered_page_is_detected(store, db_path, keychain):
             reopened.verify()
         assert CANARY not in str(info.value)
         with pytest.raises(DatabaseCorrupt):
-            for c in reopened.list_conversations():
-                reopened.all_messages(c.id)
+            _read_everything(reopened)
     assert db_path.read_bytes() == bytes(data)  # never "repaired"
     conn = raw_connect(db_path, keychain.load().hex)
     rows = conn.execute("PRAGMA cipher_integrity_check").fetchall()
