@@ -171,8 +171,10 @@ class Guard:
 
     @staticmethod
     def _resolve_programs() -> frozenset[str]:
-        # Resolved once, here: a later change of PATH cannot add a program.
-        found = [sys.executable, *(shutil.which(p) for p in ALLOWED_PROGRAMS)]
+        # Resolved once, here: a later change of PATH cannot add a program. Hearth's own are
+        # its interpreter and the `hearth` launcher installed beside it.
+        launcher = shutil.which("hearth", path=os.path.dirname(sys.executable))
+        found = [sys.executable, launcher, *(shutil.which(p) for p in ALLOWED_PROGRAMS)]
         return frozenset(os.path.realpath(p) for p in found if p)
 
     # ---- the audit hook ------------------------------------------------------------------

@@ -190,3 +190,13 @@ def test_only_a_user_action_widens_the_mode(egress):
         assert engine.policy.current_mode() is Mode.LOCAL_ONLY
     changes = [e.detail for e in egress.entries() if e.action is Action.MODE and e.allowed]
     assert changes == ["Local-only → Downloads allowed", "Downloads allowed → Local-only"]
+
+
+def test_the_hearth_launcher_beside_the_interpreter_may_run(egress):
+    launcher = Path(sys.executable).parent / "hearth"
+    if not launcher.exists():
+        pytest.skip("hearth is not installed in this environment")
+    done = subprocess.run([str(launcher), "--help"], capture_output=True, text=True,
+                          check=False, timeout=60)
+    assert done.returncode == 0
+    assert [(e.detail, e.allowed) for e in egress.entries()] == [("hearth", True)]
