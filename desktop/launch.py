@@ -10,6 +10,10 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The egress policy goes in before any other Hearth code runs.
+    import engine.policy  # noqa: PLC0415
+
+    engine.policy.install()
     args = list(sys.argv[1:] if argv is None else argv)
     if args:
         from engine.cli import main as cli_main  # noqa: PLC0415

@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
     _model_args(chat)
     sub.add_parser("models", help="list the catalog, what is installed, what fits here")
+    sub.add_parser("privacy", help="show this session's egress ledger")
+    sub.add_parser("privacy-check",
+                   help="self-audit: trace a short offline chat at the OS level")
     return parser
 
 
@@ -234,11 +237,37 @@ def cmd_models(_args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "models": cmd_models}
+def cmd_privacy(_args: argparse.Namespace) -> int:
+    import engine.policy  # noqa: PLC0415
+    from engine.policy.report import format_ledger  # noqa: PLC0415
+
+    print(f"Mode: {engine.policy.current_mode().value}")
+    print(format_ledger(engine.policy.ledger()))
+    return 0
+
+
+def cmd_privacy_check(_args: argparse.Namespace) -> int:
+    from engine.policy.privacy_check import (  # noqa: PLC0415
+        format_privacy_check,
+        run_privacy_check,
+    )
+    from engine.storage.store import default_path  # noqa: PLC0415
+
+    result = run_privacy_check(database_path=default_path())
+    print(format_privacy_check(result))
+    return 0 if result.passed else 1
+
+
+COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "models": cmd_models, "privacy": cmd_privacy,
+            "privacy-check": cmd_privacy_check}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the command line. Returns the exit status."""
+    # The egress policy goes in before any other Hearth code runs (idempotent).
+    import engine.policy  # noqa: PLC0415
+
+    engine.policy.install()
     args = build_parser().parse_args(argv)
     from engine.errors import HearthError  # noqa: PLC0415
 
