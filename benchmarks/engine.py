@@ -156,15 +156,23 @@ def main() -> int:
               + ", ".join(f"{k} {v[-1]:.4g}" for k, v in results.items()), file=sys.stderr)
     session.close()
     med = {k: statistics.median(v) for k, v in results.items()}
+
+    def ratio(ours: str, base: str) -> float:
+        # Median of the per-round ratios: each round's pair ran back to back, so machine load
+        # drift cancels within a round.
+        return statistics.median(o / b for o, b in zip(results[ours], results[base],
+                                                      strict=True))
+
     print(f"Machine: {machine()}; threads {args.threads}; model {catalog.default.file}; "
           f"llama-cpp-python {VERSION}; {args.rounds} alternating rounds, medians")
-    print(f"| measure | llama-bench | Hearth | ratio |\n|---|---|---|---|\n"
+    print(f"| measure | llama-bench | Hearth | Hearth / llama-bench (median of rounds) |\n"
+          f"|---|---|---|---|\n"
           f"| prompt processing, pp{PP} (tokens/s) | {med['bench_pp']:.1f} | "
-          f"{med['hearth_pp']:.1f} | {med['hearth_pp'] / med['bench_pp']:.1%} |\n"
+          f"{med['hearth_pp']:.1f} | {ratio('hearth_pp', 'bench_pp'):.1%} |\n"
           f"| generation, tg{TG} (tokens/s) | {med['bench_tg']:.1f} | {med['hearth_tg']:.1f} "
-          f"| {med['hearth_tg'] / med['bench_tg']:.1%} |")
+          f"| {ratio('hearth_tg', 'bench_tg'):.1%} |")
     print(f"| time to first token, turn 1 → turn 10 (s) | | {med['ttft1']:.3f} → "
-          f"{med['ttft10']:.3f} | {med['ttft10'] / med['ttft1']:.2f}× |")
+          f"{med['ttft10']:.3f} | turn 10 / turn 1: {ratio('ttft10', 'ttft1'):.2f}× |")
     return 0
 
 
