@@ -66,3 +66,59 @@ class InferenceError(HearthError):
     """llama.cpp failed while evaluating or generating."""
 
     default_next_step = "Try again; if it keeps failing, reload the model."
+
+
+# ---- model manager: downloads, imports, removal, verification (issue 6) -------------------
+
+
+class DownloadsOff(HearthError):
+    """A download was asked for while Local-only mode is on, without the person's consent."""
+
+    default_next_step = (
+        "Run it again with --allow-download (Downloads allowed for this download only, back "
+        "to Local-only afterwards), or allow downloads in the settings."
+    )
+
+
+class DownloadError(HearthError):
+    """The download failed: network, server answer, or an unusable catalog entry."""
+
+    default_next_step = (
+        "Check the connection and start the download again: it resumes where it stopped."
+    )
+
+
+class UnverifiableDownload(DownloadError):
+    """Neither the catalog nor the server gives a checksum, so the file cannot be verified."""
+
+    default_next_step = (
+        "Nothing was written. Import the file yourself once you have checked its sha256 "
+        "(hearth models import PATH)."
+    )
+
+
+class ChecksumMismatch(ModelError):
+    """A file's sha256 differs from the catalog's, the pinned one or the server's."""
+
+    default_next_step = (
+        "The file was removed. Download it again; if it keeps failing, the server's file is "
+        "not the one the catalog names."
+    )
+
+
+class NotEnoughDiskSpace(HearthError):
+    """The models folder's disk cannot hold the file (checked before writing)."""
+
+    default_next_step = "Free some disk space, then try again; a partial download is kept."
+
+
+class ImportRejected(ModelError):
+    """A file offered for import is not a usable, safe GGUF model."""
+
+    default_next_step = "Nothing was copied. Pick another .gguf file."
+
+
+class ModelNotRemovable(HearthError):
+    """The model is not installed in the user's models folder (e.g. it ships with Hearth)."""
+
+    default_next_step = "Run 'hearth models' to see what is installed and where."

@@ -8,15 +8,7 @@ from engine.catalog import Catalog
 from engine.catalog.hardware import GIB, Backend, Hardware, metal_working_set
 from engine.catalog.plan import ModelShape, check_fit, plan_offload, recommend
 from engine.errors import ModelDoesNotFit
-
-APPLE_M2_16 = Hardware("Apple M2, 16 GB", Backend.METAL, 8, 16 * GIB, 12 * GIB, "Apple M2",
-                       metal_working_set(16 * GIB), metal_working_set(16 * GIB), True)
-APPLE_M3_MAX_64 = Hardware("Apple M3 Max, 64 GB", Backend.METAL, 16, 64 * GIB, 56 * GIB,
-                           "Apple M3 Max", metal_working_set(64 * GIB),
-                           metal_working_set(64 * GIB), True)
-RTX_4090 = Hardware("RTX 4090 desktop, 64 GB RAM", Backend.CUDA, 16, 64 * GIB, 58 * GIB,
-                    "NVIDIA GeForce RTX 4090", 24 * GIB, int(23.5 * GIB))
-LAPTOP_8 = Hardware("CPU-only laptop, 8 GB", Backend.CPU, 4, 8 * GIB, 6 * GIB)
+from tests.engine.catalog._profiles import APPLE_M2_16, APPLE_M3_MAX_64, LAPTOP_8, RTX_4090
 
 
 def test_rtx_4090_runs_the_flagship_entirely_on_the_gpu(catalog: Catalog):
