@@ -1,0 +1,94 @@
+"""File helpers the model manager shares: hashing with progress and cancel, private atomic
+writes, and the models folder's free space."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from engine.errors import Cancelled, NotEnoughDiskSpace
+
+CHUNK = 1024 * 1024
+MIB = 1024**2
+# Kept free on the models disk beyond the file itself: the OS and Hearth's database need room.
+DISK_MARGIN = 128 * MIB
+
+
+def sha256_file(path: Path, *, progress: Callable[[int], None] | None = None,
+                cancel: threading.Event | None = None) -> str:
+    """The file's sha256 in hex. ``progress`` gets the bytes hashed so far.
+
+    Raises: Cancelled, OSError.
+    """
+    digest = hashlib.sha256()
+    done = 0
+    with path.open("rb") as fh:
+        while block := fh.read(CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
+            digest.update(block)
+            done += len(block)
+            if progress is not None:
+                progress(done)
+    return digest.hexdigest()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_private_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by the owner only: a temporary file created 0600
+    before any byte is written, fsynced, then renamed over ``path``.
+
+    Raises: OSError.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # an existing temp file keeps its old mode through O_CREAT
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def check_free_space(folder: Path, needed: int, what: str) -> None:
+    """Refuse before writing when ``folder``'s disk cannot take ``needed`` more bytes plus a
+    margin.
+
+    Raises: NotEnoughDiskSpace.
+    """
+    free = shutil.disk_usage(folder).free
+    if needed + DISK_MARGIN > free:
+        raise NotEnoughDiskSpace(
+            f"Not enough disk space for {what}: it needs {_size(needed)} more (plus "
+            f"{_size(DISK_MARGIN)} kept free) and {folder} has {_size(free)} free."
+        )
+
+
+def _size(n: int) -> str:
+    if n >= 10**9:
+        return f"{n / 1e9:.1f} GB"
+    if n >= 10**6:
+        return f"{n / 1e6:.0f} MB"
+    return f"{n / 1e3:.0f} kB"
