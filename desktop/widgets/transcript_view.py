@@ -1,0 +1,121 @@
+"""The conversation: messages stacked in a scroll area that follows a streaming reply unless
+the person scrolled up to read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+
+from desktop import theme
+from desktop.widgets.message_widget import MessageWidget
+from engine.storage import Message, Role
+
+# How close to the bottom (in pixels) still counts as "at the bottom".
+FOLLOW_SLACK_PX = 4
+
+
+class TranscriptView(QScrollArea):
+    """Holds ``MessageWidget``s top to bottom. Re-emits their signals with the message id
+    (``-1`` while a message has no id yet)."""
+
+    link_activated = Signal(QUrl)
+    copy_requested = Signal(int)
+    regenerate_requested = Signal(int)
+    edit_requested = Signal(int, str)
+    continue_requested = Signal(int)
+    branch_requested = Signal(int, int)  # message id, 0-based index of the sibling to show
+    answer_now_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setAccessibleName("Conversation")
+        self._container = QWidget()
+        self._layout = QVBoxLayout(self._container)
+        spacing = theme.em(self, 0.5)
+        self._layout.setContentsMargins(spacing, spacing, spacing, spacing)
+        self._layout.setSpacing(spacing)
+        self._layout.addStretch(1)  # messages sit at the top; the stretch takes the rest
+        self.setWidget(self._container)
+        self._messages: list[MessageWidget] = []
+        self._following = True
+        bar = self.verticalScrollBar()
+        bar.rangeChanged.connect(self._on_scroll_bar_range_changed)
+        bar.valueChanged.connect(self._on_scroll_bar_value_changed)
+
+    # -- public API -----------------------------------------------------------------------------
+
+    def clear(self) -> None:
+        for widget in self._messages:
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        self._messages = []
+        self._following = True
+
+    def set_messages(self, messages: Iterable[Message],
+                     branches: Mapping[int, tuple[int, int]] | None = None) -> None:
+        """Show a conversation's active path. ``branches`` maps a message id to (0-based index
+        among its siblings, their count) for messages that have siblings."""
+        self.clear()
+        for message in messages:
+            self.add_widget(MessageWidget.from_message(
+                message, branch=(branches or {}).get(message.id, (0, 1))))
+        self.scroll_to_bottom()
+
+    def add_message(self, role: Role, text: str = "", *, message_id: int | None = None,
+                    streaming: bool = False) -> MessageWidget:
+        """Append a new message; ``streaming=True`` for a reply about to stream in."""
+        widget = MessageWidget(role, text, message_id=message_id,
+                               status="streaming" if streaming else "done")
+        self.add_widget(widget)
+        return widget
+
+    def add_widget(self, widget: MessageWidget) -> MessageWidget:
+        self._messages.append(widget)
+        self._layout.insertWidget(self._layout.count() - 1, widget)
+        widget.link_activated.connect(self.link_activated)
+        widget.answer_now_requested.connect(self.answer_now_requested)
+        widget.copy_requested.connect(lambda: self.copy_requested.emit(_id(widget)))
+        widget.regenerate_requested.connect(lambda: self.regenerate_requested.emit(_id(widget)))
+        widget.continue_requested.connect(lambda: self.continue_requested.emit(_id(widget)))
+        widget.edit_requested.connect(lambda text: self.edit_requested.emit(_id(widget), text))
+        widget.branch_requested.connect(
+            lambda index: self.branch_requested.emit(_id(widget), index))
+        return widget
+
+    def messages(self) -> list[MessageWidget]:
+        return list(self._messages)
+
+    def message_widget(self, message_id: int) -> MessageWidget | None:
+        return next((w for w in self._messages if w.message_id() == message_id), None)
+
+    def last_message(self) -> MessageWidget | None:
+        return self._messages[-1] if self._messages else None
+
+    def is_following(self) -> bool:
+        """True while the view keeps to the bottom as text arrives."""
+        return self._following
+
+    def scroll_to_bottom(self) -> None:
+        self._following = True
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    # -- slots ----------------------------------------------------------------------------------
+
+    def _on_scroll_bar_range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._following:
+            self.verticalScrollBar().setValue(maximum)
+
+    def _on_scroll_bar_value_changed(self, value: int) -> None:
+        # Only a person moves the bar away from the bottom: growth keeps it there (above).
+        self._following = value >= self.verticalScrollBar().maximum() - FOLLOW_SLACK_PX
+
+
+def _id(widget: MessageWidget) -> int:
+    message_id = widget.message_id()
+    return -1 if message_id is None else message_id
