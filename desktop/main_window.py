@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QTextCursor
+from PySide6.QtCore import QThread, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -15,8 +15,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+import engine.policy
+from desktop.dialogs.open_link_dialog import confirm_open_link
 from desktop.workers.inference_worker import InferenceWorker
 from engine.inference import Reply
+from engine.storage import ConversationStore
 
 # Repaint the transcript at most this often while tokens stream in (about 30 per second).
 FLUSH_INTERVAL_MS = 33
@@ -26,8 +29,9 @@ class MainWindow(QMainWindow):
     load_requested = Signal(str)
     send_requested = Signal(str)
 
-    def __init__(self, model: str = "") -> None:
+    def __init__(self, store: ConversationStore, model: str = "") -> None:
         super().__init__()
+        self.store = store
         self.setWindowTitle("Hearth")
         self.resize(900, 700)
         self.transcript = QTextBrowser()
@@ -62,7 +66,6 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.privacy_label)
 
         self._pending = ""
-        self._reply_text = ""
         self._busy = False
         self._ready = False
         self._queued: list[str] = []
@@ -72,7 +75,7 @@ class MainWindow(QMainWindow):
 
         self._thread = QThread(self)
         self._thread.setObjectName("inference")
-        self.worker = InferenceWorker()
+        self.worker = InferenceWorker(store)
         self.worker.moveToThread(self._thread)
         self.load_requested.connect(self.worker.load)
         self.send_requested.connect(self.worker.send)
@@ -83,6 +86,7 @@ class MainWindow(QMainWindow):
         self.worker.generation_finished.connect(self._on_worker_generation_finished)
         self.worker.generation_failed.connect(self._on_worker_generation_failed)
         self._thread.finished.connect(self.worker.deleteLater)
+        self.transcript.anchorClicked.connect(self._on_transcript_anchor_clicked)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.stop_button.clicked.connect(self._on_stop_button_clicked)
         QShortcut(QKeySequence("Ctrl+Return"), self, self._on_send_button_clicked)
@@ -107,12 +111,20 @@ class MainWindow(QMainWindow):
             self._queued.append(text)  # sent as soon as the model is loaded
 
     def _start(self, text: str) -> None:
-        self._reply_text = ""
         self._flush_timer.start()
         self.send_requested.emit(text)
 
     def _on_stop_button_clicked(self) -> None:
         self.worker.cancel()
+
+    def _on_transcript_anchor_clicked(self, url: QUrl) -> None:
+        # A browser is egress by another process: never opened without asking.
+        if url.scheme() not in {"http", "https"}:
+            return
+        confirmed = confirm_open_link(self, url)
+        engine.policy.record_link_opened(url.toString(), confirmed=confirmed)
+        if confirmed:
+            QDesktopServices.openUrl(url)
 
     # -- worker signals ----------------------------------------------------------------------
 
@@ -138,7 +150,6 @@ class MainWindow(QMainWindow):
         if not self._pending:
             return
         text, self._pending = self._pending, ""
-        self._reply_text += text
         self.transcript.moveCursor(QTextCursor.MoveOperation.End)
         self.transcript.insertPlainText(text)
 

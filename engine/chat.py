@@ -1,62 +1,207 @@
 """A conversation turn, in one place: the CLI and the desktop both go through here.
 
-A Conversation keeps the turns the model sees (answers only; thinking is kept beside them but
-never sent back) and streams each new reply through a ModelSession.
+A turn saves the question, streams the reply through a ModelSession and saves the reply as it
+grows (at least every ``SAVE_INTERVAL_S``), then finishes it as 'done', 'interrupted' or
+'error'. What the model is sent comes from the stored active branch: earlier answers, never
+their thinking, and never a turn that failed.
+
+    chat = Chat(store, session)
+    turn = chat.send("Where should I go in May?")
+    for chunk in turn:
+        ...
+    turn.reply  # the stored assistant message
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import time
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
+from engine.errors import HearthError
 from engine.inference import (
+    Answer,
     ChatMessage,
     Chunk,
     Finished,
+    FinishReason,
     GenerationControl,
     GenerationOptions,
-    ModelSession,
     Reply,
+    Thinking,
 )
+from engine.storage import ConversationStore, Message, MessageStats, Status, StorageError
+
+if TYPE_CHECKING:
+    from engine.inference import ModelSession
+
+# How often a growing reply is written to the store. A killed process loses at most this much.
+SAVE_INTERVAL_S = 1.0
+TITLE_LENGTH = 60
 
 
-@dataclass
+def title_for(question: str) -> str:
+    """A conversation's first title: its first question, on one line, shortened."""
+    line = " ".join(question.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def history(path: list[Message], system_prompt: str = "") -> list[ChatMessage]:
+    """What the model is sent for a branch ending in the question being answered.
+
+    Thinking is never sent back, and a question whose reply failed or is empty is left out
+    with that reply: it is not history the model should build on (and templates that require
+    alternating roles would refuse it).
+    """
+    msgs = [ChatMessage("system", system_prompt)] if system_prompt else []
+    question: Message | None = None
+    for m in path:
+        if m.role == "user":
+            question = m
+        elif m.role == "assistant":
+            if question is not None and m.content and m.status in ("done", "interrupted"):
+                msgs.append(ChatMessage("user", question.content))
+                msgs.append(ChatMessage("assistant", m.content))
+            question = None
+    if question is not None:
+        msgs.append(ChatMessage("user", question.content))
+    return msgs
+
+
 class Turn:
-    question: str
-    reply: Reply | None = None
+    """One reply being generated: iterate it for the chunks. The question and the (empty,
+    'streaming') reply are stored before the first chunk; the reply is finished when the
+    iteration ends, however it ends.
+
+    ``save_error`` is set when saving failed part-way (e.g. a full disk): the reply still
+    streams to the person, and the error is raised once the stream has ended.
+    """
+
+    def __init__(self, chat: Chat, question: Message, reply: Message,
+                 messages: list[ChatMessage], *, options: GenerationOptions | None,
+                 control: GenerationControl | None) -> None:
+        self.question = question
+        self.reply_id = reply.id
+        self.reply: Message | None = None  # the stored reply once finished
+        self.result: Reply | None = None  # the engine's reply (with stats) once finished
+        self.save_error: StorageError | None = None
+        self._chat = chat
+        self._chunks = self._stream(messages, options, control)
+
+    def __iter__(self) -> Iterator[Chunk]:
+        return self._chunks
+
+    def _stream(self, messages: list[ChatMessage], options: GenerationOptions | None,
+                control: GenerationControl | None) -> Iterator[Chunk]:
+        store, session = self._chat.store, self._chat.session
+        answer: list[str] = []
+        thinking: list[str] = []
+        last_save = time.monotonic()
+        status: Status = "interrupted"
+        try:
+            for chunk in session.stream_chat(messages, options, control):
+                if isinstance(chunk, Answer):
+                    answer.append(chunk.text)
+                elif isinstance(chunk, Thinking):
+                    thinking.append(chunk.text)
+                elif isinstance(chunk, Finished):
+                    self.result = chunk.reply
+                yield chunk
+                now = time.monotonic()
+                if now - last_save >= SAVE_INTERVAL_S and self.save_error is None:
+                    last_save = now
+                    self._save(lambda: store.update_reply(self.reply_id, "".join(answer),
+                                                          "".join(thinking)))
+        except HearthError:
+            status = "error"
+            raise
+        finally:
+            if self.result is not None:
+                status = ("interrupted" if self.result.finish_reason is FinishReason.CANCELLED
+                          else "done")
+            self._finish(status, "".join(answer), "".join(thinking))
+        if self.save_error is not None:
+            raise self.save_error
+
+    def _save(self, write: Callable[[], object]) -> None:
+        try:
+            write()
+        except StorageError as exc:
+            self.save_error = exc
+
+    def _finish(self, status: Status, answer: str, thinking: str) -> None:
+        stats = None
+        if self.result is not None:
+            s = self.result.stats
+            stats = MessageStats(s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s,
+                                 s.tokens_per_second)
+        try:
+            self.reply = self._chat.store.finish_reply(self.reply_id, answer, thinking, status,
+                                                       stats)
+        except StorageError as exc:
+            self.save_error = self.save_error or exc
 
 
-@dataclass
-class Conversation:
-    session: ModelSession
-    system_prompt: str = ""
-    turns: list[Turn] = field(default_factory=list)
+class Chat:
+    """One conversation in the store, answered by ``session`` (which may be swapped for
+    another loaded model between turns). The conversation is created by the first ``send``
+    when ``conversation_id`` is None, titled after its first question."""
 
-    def messages_for(self, question: str) -> list[ChatMessage]:
-        """What the model is sent for a new ``question``: earlier answers, never thinking."""
-        msgs = [ChatMessage("system", self.system_prompt)] if self.system_prompt else []
-        for turn in self.turns:
-            if turn.reply is None or not turn.reply.answer:
-                continue  # a failed or empty turn is not history the model should build on
-            msgs.append(ChatMessage("user", turn.question))
-            msgs.append(ChatMessage("assistant", turn.reply.answer))
-        msgs.append(ChatMessage("user", question))
-        return msgs
+    def __init__(self, store: ConversationStore, session: ModelSession,
+                 conversation_id: int | None = None, *, system_prompt: str = "") -> None:
+        self.store = store
+        self.session = session
+        self.conversation_id = conversation_id
+        self._system_prompt = system_prompt
 
-    def send(
-        self,
-        question: str,
-        options: GenerationOptions | None = None,
-        control: GenerationControl | None = None,
-    ) -> Iterator[Chunk]:
-        """Stream the reply to ``question`` and record the turn (also when cancelled).
+    @property
+    def system_prompt(self) -> str:
+        if self.conversation_id is None:
+            return self._system_prompt
+        return self.store.get_conversation(self.conversation_id).system_prompt
 
-        Raises: PromptTooLong, InferenceError, ModelError; the question is kept either way.
+    def send(self, question: str, options: GenerationOptions | None = None,
+             control: GenerationControl | None = None) -> Turn:
+        """Store ``question`` under the active branch and start its reply.
+
+        Raises: StorageError (nothing was generated; the question is kept if it was stored).
+        Iterating the turn raises PromptTooLong, InferenceError, ModelError (the reply is then
+        stored with status 'error'), or the StorageError of a save that failed.
         """
-        turn = Turn(question)
-        messages = self.messages_for(question)
-        self.turns.append(turn)
-        for chunk in self.session.stream_chat(messages, options, control):
-            if isinstance(chunk, Finished):
-                turn.reply = chunk.reply
-            yield chunk
+        if self.conversation_id is None:
+            conv = self.store.create_conversation(title_for(question), self._system_prompt)
+            self.conversation_id = conv.id
+            parent = None
+        else:
+            parent = self.store.get_conversation(self.conversation_id).active_leaf_id
+        asked = self.store.add_message(self.conversation_id, parent, "user", question)
+        return self._answer(asked, options, control)
+
+    def regenerate(self, reply_id: int, options: GenerationOptions | None = None,
+                   control: GenerationControl | None = None) -> Turn:
+        """A new reply beside ``reply_id`` (same question); the old one stays as a branch.
+
+        Raises: RecordNotFound, ValueError (not a reply to a question), StorageError.
+        """
+        old = self.store.get_message(reply_id)
+        if old.role != "assistant" or old.parent_id is None:
+            raise ValueError("only a reply to a question can be regenerated")
+        return self._answer(self.store.get_message(old.parent_id), options, control)
+
+    def edit(self, message_id: int, new_text: str, options: GenerationOptions | None = None,
+             control: GenerationControl | None = None) -> Turn:
+        """Ask an edited question beside ``message_id`` and answer it; the original and its
+        replies stay as another branch.
+
+        Raises: RecordNotFound, ValueError (not a question), StorageError.
+        """
+        return self._answer(self.store.edit_user_message(message_id, new_text), options,
+                            control)
+
+    def _answer(self, question: Message, options: GenerationOptions | None,
+                control: GenerationControl | None) -> Turn:
+        conv_id = question.conversation_id
+        reply = self.store.begin_reply(conv_id, question.id, self.session.model_id)
+        path = self.store.active_path(conv_id)[:-1]  # ends at the question
+        messages = history(path, self.store.get_conversation(conv_id).system_prompt)
+        return Turn(self, question, reply, messages, options=options, control=control)

@@ -7,16 +7,18 @@ must be in place before any other Hearth code runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from engine.catalog.catalog import Catalog
-    from engine.chat import Conversation
+    from engine.chat import Chat
     from engine.inference import GenerationControl, GenerationOptions, Reply
+    from engine.storage import ConversationStore
 
 DIM, RESET = "\033[2m", "\033[0m"
 
@@ -33,6 +35,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--system", default="", help="system prompt")
     p.add_argument("--stats", action="store_true", help="print speed figures after the reply")
+    p.add_argument("--no-save", action="store_true",
+                   help="keep this conversation in memory only; nothing is written to disk")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
     _model_args(chat)
     sub.add_parser("models", help="list the catalog, what is installed, what fits here")
-    sub.add_parser("privacy", help="show this session's egress ledger")
+    privacy = sub.add_parser("privacy",
+                             help="show the egress ledger: every network or program attempt")
+    privacy.add_argument("--limit", type=int, default=200, help="newest entries to show")
     sub.add_parser("privacy-check",
                    help="self-audit: trace a short offline chat at the OS level")
     return parser
@@ -120,25 +126,55 @@ def _options(args: argparse.Namespace) -> GenerationOptions:
     )
 
 
-def _open_conversation(args: argparse.Namespace) -> Conversation:
+def _open_store(no_save: bool) -> ConversationStore:
+    """The encrypted store, or one in memory when it cannot be opened: the question is still
+    answered, and the person is told it is not being saved and why."""
+    from engine.storage import StorageError, open_memory_store, open_store  # noqa: PLC0415
+
+    if no_save:
+        return open_memory_store()
+    try:
+        return open_store()
+    except StorageError as exc:
+        print(f"note: this conversation will not be saved. {exc.full_message}", file=sys.stderr)
+        return open_memory_store()
+
+
+def _open_chat(args: argparse.Namespace, store: ConversationStore) -> Chat:
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.installed import resolve  # noqa: PLC0415
-    from engine.chat import Conversation  # noqa: PLC0415
+    from engine.chat import Chat  # noqa: PLC0415
     from engine.inference import open_model  # noqa: PLC0415
 
     catalog = load_catalog()
     path, entry = resolve(catalog, args.model)
     session = open_model(path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers,
                          threads=args.threads)
-    return Conversation(session, system_prompt=args.system)
+    return Chat(store, session, system_prompt=args.system)
 
 
-def _run_turn(conv: Conversation, question: str, args: argparse.Namespace,
+@contextlib.contextmanager
+def _chat_context(args: argparse.Namespace) -> Iterator[Chat]:
+    """Store (with the egress ledger kept in it), then model; closed in reverse order."""
+    import engine.policy  # noqa: PLC0415
+
+    with _open_store(args.no_save) as store:
+        engine.policy.ledger().attach(store.record_egress)
+        try:
+            chat = _open_chat(args, store)
+            with chat.session:
+                yield chat
+        finally:
+            engine.policy.ledger().detach()
+
+
+def _run_turn(chat: Chat, question: str, args: argparse.Namespace,
               control: GenerationControl) -> None:
     from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
 
     printer = _Printer(sys.stdout, sys.stderr, args.show_thinking)
-    for chunk in conv.send(question, _options(args), control):
+    turn = chat.send(question, _options(args), control)
+    for chunk in turn:
         if isinstance(chunk, Answer):
             printer.answer(chunk.text)
         elif isinstance(chunk, Thinking):
@@ -152,8 +188,7 @@ def _run_turn(conv: Conversation, question: str, args: argparse.Namespace,
 def cmd_ask(args: argparse.Namespace) -> int:
     from engine.inference import GenerationControl  # noqa: PLC0415
 
-    conv = _open_conversation(args)
-    with conv.session:
+    with _chat_context(args) as chat:
         control = GenerationControl()
         previous = signal.getsignal(signal.SIGINT)
 
@@ -162,7 +197,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGINT, stop)
         try:
-            _run_turn(conv, " ".join(args.question), args, control)
+            _run_turn(chat, " ".join(args.question), args, control)
         finally:
             signal.signal(signal.SIGINT, previous)
         return 130 if control.cancelled else 0
@@ -172,9 +207,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from engine.errors import PromptTooLong  # noqa: PLC0415
     from engine.inference import GenerationControl  # noqa: PLC0415
 
-    conv = _open_conversation(args)
-    with conv.session:
-        print(f"Hearth · {conv.session.display_name} · offline. Empty line or Ctrl+D quits; "
+    with _chat_context(args) as chat:
+        print(f"Hearth · {chat.session.display_name} · offline. Empty line or Ctrl+D quits; "
               "Ctrl+C stops a reply.", file=sys.stderr)
         while True:
             try:
@@ -191,7 +225,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
             previous = signal.signal(signal.SIGINT, stop)
             try:
-                _run_turn(conv, question, args, control)
+                _run_turn(chat, question, args, control)
             except PromptTooLong as exc:
                 print(f"hearth: {exc.full_message}", file=sys.stderr)
             finally:
@@ -237,12 +271,30 @@ def cmd_models(_args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_privacy(_args: argparse.Namespace) -> int:
+def cmd_privacy(args: argparse.Namespace) -> int:
     import engine.policy  # noqa: PLC0415
     from engine.policy.report import format_ledger  # noqa: PLC0415
+    from engine.storage import StorageError, open_store  # noqa: PLC0415
 
-    print(f"Mode: {engine.policy.current_mode().value}")
-    print(format_ledger(engine.policy.ledger()))
+    ledger = engine.policy.ledger()
+    print(f"Mode: {engine.policy.current_mode().label}")
+    try:
+        store = open_store()
+    except StorageError as exc:
+        print(f"The ledger kept in the encrypted store cannot be read: {exc.full_message}\n"
+              "This session only:")
+        print(format_ledger(ledger))
+        return 0
+    with store:
+        ledger.attach(store.record_egress)  # this session's entries join the kept ones
+        try:
+            total = store.egress_count()
+            entries = store.egress_history(limit=args.limit)
+        finally:
+            ledger.detach()
+    shown = f", the newest {len(entries)} shown" if len(entries) < total else ""
+    print(f"Egress ledger kept in the encrypted store: {total} entries{shown}.")
+    print(format_ledger(entries))
     return 0
 
 

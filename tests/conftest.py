@@ -3,6 +3,7 @@ threads; and the real starter model."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 import engine.policy
 from engine.paths import PROJECT_ROOT
 from engine.policy import EgressAttempt, Mode
+from engine.storage import Keychain
 
 # ---- egress policy (issue 4) ----------------------------------------------------------------
 # Installed while pytest loads this file, before any test module is imported; it stays for the
@@ -85,6 +87,22 @@ def no_leftover_threads() -> Iterator[None]:
             break
         time.sleep(0.05)
     assert not extra, f"threads left running: {[t.name for t in extra]}"
+
+
+@pytest.fixture
+def keychain() -> Iterator[Keychain]:
+    """The real Secret Service keychain entry (scripts/test.sh starts gnome-keyring on a
+    private D-Bus session), emptied before and after the test."""
+    if os.environ.get("HEARTH_TEST_KEYRING") != "secret-service":
+        pytest.fail("storage tests need the real Secret Service keyring: run them through "
+                    "scripts/test.sh (dbus-run-session + gnome-keyring)")
+    chain = Keychain()
+    assert chain.available(), f"no keychain backend: {chain.backend_name}"
+    chain.delete()
+    chain.delete_pending()
+    yield chain
+    chain.delete()
+    chain.delete_pending()
 
 
 @pytest.fixture(scope="session")

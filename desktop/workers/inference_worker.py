@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from engine.catalog import load_catalog
 from engine.catalog.installed import resolve
-from engine.chat import Conversation
+from engine.chat import Chat, Turn
 from engine.errors import HearthError
 from engine.inference import (
     Answer,
@@ -16,31 +16,40 @@ from engine.inference import (
     GenerationControl,
     GenerationOptions,
     Notice,
-    Reply,
     Thinking,
     open_model,
 )
+from engine.storage import ConversationStore
 
 
 class InferenceWorker(QObject):
     """Lives on its own QThread. Holds the only reference to the loaded model.
 
-    Text is emitted as it arrives; the GUI batches repaints. Cancel and *answer now* go
-    through a GenerationControl, which is safe to call from the GUI thread.
+    Each turn goes through engine.chat, which saves the question and the growing reply in the
+    encrypted store. Text is emitted as it arrives; the GUI batches repaints. Cancel and
+    *answer now* go through a GenerationControl, which is safe to call from the GUI thread.
     """
 
     model_loaded = Signal(str)  # display name
     model_failed = Signal(str)  # user message
+    turn_started = Signal(object, int)  # stored question (engine.storage.Message), reply id
     thinking_received = Signal(str)
     answer_received = Signal(str)
     notice_received = Signal(str)
-    generation_finished = Signal(object)  # Reply
-    generation_failed = Signal(str)
+    generation_finished = Signal(object)  # engine.inference.Reply
+    reply_saved = Signal(object)  # the stored reply (engine.storage.Message), however it ended
+    generation_failed = Signal(str)  # user message; the question and partial reply are kept
 
-    def __init__(self) -> None:
+    def __init__(self, store: ConversationStore) -> None:
         super().__init__()
-        self._conversation: Conversation | None = None
+        self._store = store
+        self._chat: Chat | None = None
+        self._conversation_id: int | None = None
         self._control = GenerationControl()
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self._chat.conversation_id if self._chat else self._conversation_id
 
     @Slot(str)
     def load(self, spec: str) -> None:
@@ -51,19 +60,51 @@ class InferenceWorker(QObject):
         except HearthError as exc:
             self.model_failed.emit(exc.full_message)
             return
+        conversation_id = self.conversation_id
         self.unload()
-        self._conversation = Conversation(session)
+        self._chat = Chat(self._store, session, conversation_id)
         self.model_loaded.emit(session.display_name)
+
+    @Slot(object)
+    def open_conversation(self, conversation_id: int | None) -> None:
+        """Answer in ``conversation_id`` from now on (None: a new one, made by the next send)."""
+        self._conversation_id = conversation_id
+        if self._chat is not None:
+            self._chat.conversation_id = conversation_id
 
     @Slot(str)
     def send(self, question: str) -> None:
-        conv = self._conversation
-        if conv is None:
+        chat = self._chat
+        if chat is None:
             self.generation_failed.emit("No model is loaded yet.")
             return
         self._control = GenerationControl()
         try:
-            for chunk in conv.send(question, GenerationOptions(), self._control):
+            turn = chat.send(question, GenerationOptions(), self._control)
+        except HearthError as exc:
+            self.generation_failed.emit(exc.full_message)
+            return
+        self._run(turn)
+
+    @Slot(int)
+    def regenerate(self, reply_id: int) -> None:
+        chat = self._chat
+        if chat is None:
+            self.generation_failed.emit("No model is loaded yet.")
+            return
+        self._control = GenerationControl()
+        try:
+            turn = chat.regenerate(reply_id, GenerationOptions(), self._control)
+        except (HearthError, ValueError) as exc:
+            self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
+            return
+        self._run(turn)
+
+    def _run(self, turn: Turn) -> None:
+        self.turn_started.emit(turn.question, turn.reply_id)
+        finished = None
+        try:
+            for chunk in turn:
                 if isinstance(chunk, Answer):
                     self.answer_received.emit(chunk.text)
                 elif isinstance(chunk, Thinking):
@@ -71,12 +112,16 @@ class InferenceWorker(QObject):
                 elif isinstance(chunk, Notice):
                     self.notice_received.emit(chunk.message)
                 elif isinstance(chunk, Finished):
-                    self._emit_finished(chunk.reply)
+                    finished = chunk.reply  # announced once the turn is saved, below
         except HearthError as exc:
+            if turn.reply is not None:
+                self.reply_saved.emit(turn.reply)
             self.generation_failed.emit(exc.full_message)
-
-    def _emit_finished(self, reply: Reply) -> None:
-        self.generation_finished.emit(reply)
+            return
+        if turn.reply is not None:
+            self.reply_saved.emit(turn.reply)
+        if finished is not None:
+            self.generation_finished.emit(finished)
 
     def cancel(self) -> None:
         """Called from the GUI thread: only sets a flag the generation loop checks."""
@@ -87,6 +132,7 @@ class InferenceWorker(QObject):
 
     @Slot()
     def unload(self) -> None:
-        if self._conversation is not None:
-            self._conversation.session.close()
-            self._conversation = None
+        if self._chat is not None:
+            self._conversation_id = self._chat.conversation_id
+            self._chat.session.close()
+            self._chat = None

@@ -31,7 +31,7 @@ from engine.storage.errors import (
     WrongKey,
 )
 from engine.storage.keys import Keychain, Protection
-from engine.storage.store import ConversationStore, default_path, open_store
+from engine.storage.store import ConversationStore, default_path, open_memory_store, open_store
 from engine.storage.types import (
     Conversation,
     ConversationSummary,
@@ -72,5 +72,6 @@ __all__ = [
     "StoreClosed",
     "WrongKey",
     "default_path",
+    "open_memory_store",
     "open_store",
 ]

@@ -8,14 +8,18 @@ that the caller must answer with a passphrase: there is never a silent plaintext
 from __future__ import annotations
 
 import contextlib
+import importlib
+import os
 import re
 import secrets
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
 import keyring
 import keyring.backend
+import keyring.backends.fail
 import keyring.errors
 
 from engine.storage.errors import (
@@ -31,7 +35,9 @@ ENTRY = "database-key"
 # saving the key in the keychain never leaves a database nobody can open.
 PENDING_SUFFIX = ".next"
 
-Protection = Literal["keychain", "passphrase"]
+# "memory": nothing is written anywhere (no keychain and the person chose not to set a
+# passphrase); the history lives until the app closes.
+Protection = Literal["keychain", "passphrase", "memory"]
 
 _HEX_KEY = re.compile(r"[0-9a-f]{64}")
 # Backends that exist but keep secrets in a file Hearth would not call a keychain.
@@ -108,7 +114,9 @@ class Keychain:
 
     @property
     def backend(self) -> keyring.backend.KeyringBackend:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        if self._backend is None:
+            self._backend = platform_backend()
+        return self._backend
 
     @property
     def backend_name(self) -> str:
@@ -171,6 +179,34 @@ class Keychain:
         except KeychainError as exc:
             if not isinstance(exc.__cause__, keyring.errors.PasswordDeleteError):
                 raise
+
+
+def platform_backend() -> keyring.backend.KeyringBackend:
+    """This platform's keychain, loading only its own keyring backend.
+
+    keyring.get_keyring() imports every backend to rank them, and on Linux the macOS one
+    probes for its framework through ctypes.util.find_library, which starts ``ld`` and
+    ``gcc``: harmless, but each is a program launch the egress policy blocks and the ledger
+    shows. PYTHON_KEYRING_BACKEND (keyring's own setting) still wins when set.
+    """
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return keyring.get_keyring()
+    candidates: list[tuple[str, str]]
+    if sys.platform == "darwin":
+        candidates = [("keyring.backends.macOS", "Keyring")]
+    elif sys.platform == "win32":
+        candidates = [("keyring.backends.Windows", "WinVaultKeyring")]
+    else:
+        candidates = [("keyring.backends.SecretService", "Keyring"),
+                      ("keyring.backends.kwallet", "DBusKeyring")]
+    for module_name, class_name in candidates:
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+            if cls.priority > 0:  # raises, or is 0, when the service is not there
+                return cls()
+        except Exception:  # an absent service: the next candidate's turn
+            continue
+    return keyring.backends.fail.Keyring()
 
 
 def _is_secure(backend: keyring.backend.KeyringBackend) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 import sqlcipher3
 
 from engine.paths import data_dir
+from engine.policy.types import Action, EgressAttempt, Mode
 from engine.storage import backup as _backup
 from engine.storage import export as _export
 from engine.storage import search as _search
@@ -32,6 +33,7 @@ from engine.storage.errors import (
     KeyNotFound,
     RecordNotFound,
     ReplyNotStreaming,
+    StorageError,
     StoreClosed,
     WrongKey,
 )
@@ -50,6 +52,7 @@ from engine.storage.types import (
 )
 
 DB_FILENAME = "hearth.db"
+MEMORY_PATH = Path(":memory:")
 SIDE_FILES = ("-wal", "-shm", "-journal")
 
 _MESSAGE_COLUMNS = (
@@ -99,6 +102,19 @@ def open_store(path: Path | None = None, *, passphrase: str | None = None,
         conn.close()
         raise
     return ConversationStore(conn, path, key, protection, keychain)
+
+
+def open_memory_store() -> ConversationStore:
+    """A store that writes nothing anywhere: for when there is no keychain and the person has
+    not chosen a passphrase. Same behaviour as the file store; gone when closed."""
+    try:
+        conn = sqlcipher3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA foreign_keys = ON")
+        migrate(conn)
+    except sqlcipher3.Error as exc:
+        raise translate(exc) from exc
+    return ConversationStore(conn, MEMORY_PATH, new_raw_key(), "memory", Keychain())
 
 
 def _open_with_keychain(path: Path, keychain: Keychain) -> tuple[Connection, RawKey]:
@@ -168,7 +184,15 @@ class ConversationStore:
         if self._protection == "keychain":
             return ("Encrypted with a random key kept in the system keychain "
                     f"({self._keychain.backend_name}).")
+        if self._protection == "memory":
+            return ("Not saved: kept in memory only, and gone when Hearth closes (no system "
+                    "keychain, and no passphrase set).")
         return "Encrypted with your passphrase."
+
+    @property
+    def saved(self) -> bool:
+        """False for the in-memory store: nothing reaches the disk."""
+        return self._protection != "memory"
 
     @property
     def closed(self) -> bool:
@@ -434,6 +458,7 @@ class ConversationStore:
         Raises: KeychainUnavailable, KeychainLocked, KeychainError, InvalidPassphrase,
         DiskFull, StorageError.
         """
+        self._require_file()
         with self._lock:
             db = self._db()
             if passphrase is None:
@@ -462,6 +487,7 @@ class ConversationStore:
 
         Raises: InvalidPassphrase, DiskFull, ReadOnlyStorage, StorageIOError.
         """
+        self._require_file()
         key = Passphrase(passphrase)
         with self._lock:
             _backup.export_to(self._db(), dest, key)
@@ -473,6 +499,7 @@ class ConversationStore:
         Raises: InvalidPassphrase, NotADatabase, WrongKey, DatabaseCorrupt, DatabaseTooNew,
         DatabaseBusy, DiskFull, StorageError.
         """
+        self._require_file()
         key = Passphrase(passphrase)
         with self._lock:
             self._db()
@@ -502,6 +529,9 @@ class ConversationStore:
         Raises: KeychainLocked, KeychainError (nothing deleted), StorageIOError.
         """
         with self._lock:
+            if self._protection == "memory":
+                self.close()  # nothing was ever written: closing forgets it all
+                return
             if self._keychain.available():
                 self._keychain.delete()
                 self._keychain.delete_pending()
@@ -513,7 +543,42 @@ class ConversationStore:
             except OSError as exc:
                 raise _backup.translate_os(exc) from exc
 
+    # -- egress ledger ---------------------------------------------------------------------
+
+    def record_egress(self, entry: EgressAttempt) -> None:
+        """Keep one egress-ledger entry. Not fsynced on its own (the next durable commit
+        covers it): the policy calls this from the thread that made the attempt."""
+        with self._transaction(durable=False) as db:
+            db.execute(
+                "INSERT INTO egress_log (time, action, host, port, module, mode, allowed, "
+                "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (entry.time.timestamp(), entry.action.value, entry.host, entry.port,
+                 entry.module, entry.mode.value, int(entry.allowed), entry.detail))
+
+    def egress_history(self, limit: int = 1000) -> list[EgressAttempt]:
+        """The newest ``limit`` ledger entries kept in this store, oldest first."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT time, action, host, port, module, mode, allowed, detail FROM ("
+                " SELECT * FROM egress_log ORDER BY id DESC LIMIT ?) ORDER BY id",
+                (limit,)).fetchall()
+        return [EgressAttempt(time=datetime.fromtimestamp(r[0], tz=UTC), action=Action(r[1]),
+                              host=r[2], port=r[3], module=r[4], mode=Mode(r[5]),
+                              allowed=bool(r[6]), detail=r[7]) for r in rows]
+
+    def egress_count(self) -> int:
+        """How many ledger entries this store holds."""
+        with self._reading() as db:
+            return int(db.execute("SELECT count(*) FROM egress_log").fetchone()[0])
+
     # -- internals -------------------------------------------------------------------------
+
+    def _require_file(self) -> None:
+        if self._protection == "memory":
+            raise StorageError("This history is not saved to disk, so there is nothing to "
+                               "back up, restore or re-encrypt.",
+                               "Set a passphrase (or unlock the system keychain) and restart "
+                               "Hearth to keep your conversations.")
 
     def _db(self) -> Connection:
         if self._conn is None:

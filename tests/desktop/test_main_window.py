@@ -6,15 +6,27 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, QUrl
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+import engine.policy
+from desktop.dialogs.open_link_dialog import OpenLinkDialog
 from desktop.main_window import MainWindow
+from engine.policy import Action
+from engine.storage import ConversationStore, Keychain, open_store
 
 
 @pytest.fixture
-def window(qtbot: QtBot, starter_model_path: Path) -> Iterator[MainWindow]:
-    w = MainWindow()
+def store(keychain: Keychain, tmp_path: Path) -> Iterator[ConversationStore]:
+    with open_store(tmp_path / "hearth.db") as s:
+        yield s
+
+
+@pytest.fixture
+def window(qtbot: QtBot, starter_model_path: Path,
+           store: ConversationStore) -> Iterator[MainWindow]:
+    w = MainWindow(store)
     qtbot.addWidget(w)
     w.show()
     yield w
@@ -36,6 +48,12 @@ def test_send_streams_a_reply_into_the_transcript(qtbot: QtBot, window: MainWind
     assert "Paris" in text
     assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
     assert "tokens/s" in window.statusBar().currentMessage()
+    # Saved in the encrypted store as it was shown.
+    (conv,) = window.store.list_conversations()
+    path = window.store.active_path(conv.id)
+    assert [m.role for m in path] == ["user", "assistant"]
+    assert path[0].content == "What is the capital of France?"
+    assert path[1].content and path[1].content in text
 
 
 def test_stop_ends_a_long_reply_and_keeps_it(qtbot: QtBot, window: MainWindow):
@@ -48,3 +66,39 @@ def test_stop_ends_a_long_reply_and_keeps_it(qtbot: QtBot, window: MainWindow):
     reply = finished.args[0]
     assert reply.finish_reason.value == "cancelled"
     assert reply.answer[:20] in window.transcript.toPlainText()
+    (conv,) = window.store.list_conversations()
+    qtbot.waitUntil(lambda: window.store.active_path(conv.id)[-1].status == "interrupted")
+    assert window.store.active_path(conv.id)[-1].content == reply.answer
+
+
+@pytest.mark.parametrize("choice", ["cancel", "open"])
+def test_a_link_is_opened_only_after_asking(qtbot: QtBot, window: MainWindow, egress,
+                                            monkeypatch, choice):
+    opened = []
+    # The real dialog is shown and clicked; only the hand-off to the browser is recorded
+    # instead of launching one on the test machine.
+    monkeypatch.setattr("desktop.main_window.QDesktopServices.openUrl",
+                        lambda url: opened.append(url.toString()))
+    window.transcript.setHtml('<a href="https://example.org/some/path?q=secret">link</a>')
+    seen = {}
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, OpenLinkDialog)
+        seen["text"] = dialog.text() + dialog.informativeText()
+        seen["default"] = dialog.defaultButton() is dialog.cancel_button
+        (dialog.open_button if choice == "open" else dialog.cancel_button).click()
+
+    QTimer.singleShot(0, answer)
+    window.transcript.anchorClicked.emit(QUrl("https://example.org/some/path?q=secret"))
+    assert "example.org" in seen["text"] and "Local-only" in seen["text"]
+    assert seen["default"]
+    (entry,) = [e for e in egress.entries() if e.action is Action.BROWSER]
+    assert entry.host == "example.org" and "secret" not in entry.detail
+    if choice == "open":
+        assert opened == ["https://example.org/some/path?q=secret"]
+        assert entry.allowed
+    else:
+        assert opened == []
+        assert not entry.allowed
+    assert engine.policy.current_mode().label == "Local-only"  # nothing widened the mode

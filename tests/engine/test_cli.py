@@ -5,9 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from engine.paths import PROJECT_ROOT
+from engine.policy import Action, EgressAttempt, Mode
+from engine.storage import Keychain, default_path, open_store
 
 HEARTH = Path(sys.executable).parent / "hearth"
 
@@ -28,6 +31,47 @@ def test_ask_streams_an_answer_from_the_starter_model(starter_model_path: Path):
     assert "tokens/s" in done.stderr
     assert "Traceback" not in done.stderr
     assert "llama_model_loader" not in done.stderr  # llama.cpp's chatter is not shown
+
+
+def test_ask_saves_the_turn_in_the_encrypted_store(starter_model_path: Path,
+                                                  keychain: Keychain):
+    done = hearth("ask", "--max-tokens", "12", "--temperature", "0", "Name a planet.")
+    assert done.returncode == 0, done.stderr
+    with open_store() as store:
+        (conv,) = store.list_conversations()
+        path = store.active_path(conv.id)
+    assert [(m.role, m.status) for m in path] == [("user", "done"), ("assistant", "done")]
+    assert path[0].content == "Name a planet."
+    assert path[1].content.strip() == done.stdout.strip()
+
+
+def test_ask_no_save_writes_nothing(starter_model_path: Path, fresh_profile: Path):
+    done = hearth("ask", "--no-save", "--max-tokens", "8", "Name a planet.")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert not [p for p in fresh_profile.rglob("*") if p.is_file()]
+
+
+def test_without_a_keychain_the_answer_comes_with_a_not_saved_note(starter_model_path: Path):
+    done = hearth("ask", "--max-tokens", "8", "Name a planet.",
+                  env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert "will not be saved" in done.stderr
+    assert "keychain" in done.stderr.lower()
+    assert "Traceback" not in done.stderr
+    assert not default_path().exists()
+
+
+def test_privacy_prints_the_ledger_kept_in_the_store(keychain: Keychain):
+    with open_store() as store:
+        store.record_egress(EgressAttempt(datetime.now(UTC), Action.CONNECT, "example.org",
+                                          443, "some.module", Mode.LOCAL_ONLY, allowed=False))
+    done = hearth("privacy")
+    assert done.returncode == 0, done.stderr
+    assert "Mode: Local-only" in done.stdout
+    assert "kept in the encrypted store: 1 entries" in done.stdout
+    assert "example.org:443" in done.stdout and "BLOCKED" in done.stdout
 
 
 def test_chat_keeps_context_between_turns(starter_model_path: Path):

@@ -16,7 +16,7 @@ import sqlcipher3
 
 from engine.storage.db import Connection, translate
 from engine.storage.errors import DatabaseTooNew, MigrationFailed, StorageError
-from engine.storage.migrations import m0001_initial, m0002_search
+from engine.storage.migrations import m0001_initial, m0002_search, m0003_egress_log
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ def _from_module(module: ModuleType) -> Migration:
 MIGRATIONS: tuple[Migration, ...] = (
     _from_module(m0001_initial),
     _from_module(m0002_search),
+    _from_module(m0003_egress_log),
 )
 LATEST_VERSION = MIGRATIONS[-1].number
 

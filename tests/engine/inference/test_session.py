@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from engine.catalog import Catalog
-from engine.chat import Conversation
 from engine.errors import PromptTooLong
 from engine.inference import (
     Answer,
@@ -143,15 +142,3 @@ def test_reply_that_fills_the_context_stops_with_a_notice(starter_model_path: Pa
             assert reply.stats.prompt_tokens + reply.stats.generated_tokens == 256
         else:  # the model chose to stop first; then it must have fit
             assert reply.stats.prompt_tokens + reply.stats.generated_tokens < 256
-
-
-def test_conversation_sends_answers_back_but_never_thinking(session: ModelSession):
-    conv = Conversation(session)
-    list(conv.send("Hello!", GREEDY))
-    assert conv.turns[0].reply is not None
-    conv.turns[0].reply = conv.turns[0].reply.__class__(
-        thinking="SECRET-THOUGHT", answer=conv.turns[0].reply.answer,
-        finish_reason=conv.turns[0].reply.finish_reason, stats=conv.turns[0].reply.stats)
-    messages = conv.messages_for("And again?")
-    assert [m.role for m in messages] == ["user", "assistant", "user"]
-    assert all("SECRET-THOUGHT" not in m.content for m in messages)

@@ -18,6 +18,7 @@ from engine.policy.privacy_check import (
     parse_strace,
     run_privacy_check,
 )
+from engine.storage import default_path, open_store
 
 needs_strace = pytest.mark.skipif(not shutil.which("strace"), reason="strace not installed")
 
@@ -70,9 +71,10 @@ def test_the_question_is_found_in_plain_text_across_chunks(tmp_path):
 
 @needs_strace
 @pytest.mark.slow
-def test_a_full_chat_makes_no_internet_system_call(starter_model_path, egress):
+def test_a_full_chat_makes_no_internet_system_call(starter_model_path, egress, keychain):
     """ask → answer → store in a child process under strace -f -e trace=network."""
-    result = run_privacy_check(command=default_command(max_tokens=8), timeout_s=240)
+    result = run_privacy_check(command=default_command(max_tokens=8), timeout_s=240,
+                               database_path=default_path())
     report = format_privacy_check(result)
     assert result.method == "strace"
     assert result.error == "", report
@@ -84,6 +86,15 @@ def test_a_full_chat_makes_no_internet_system_call(starter_model_path, egress):
     assert result.passed, report
     assert "Result: PASS" in report
     assert [e.detail for e in egress.entries()] == ["strace"]
+    # The traced process did store the turn, encrypted: the whole cycle was under the trace.
+    (db,) = result.databases
+    assert db.exists and db.encrypted, report
+    with open_store() as store:
+        (conv,) = store.list_conversations()
+        question, reply = store.active_path(conv.id)
+        assert question.content == QUESTION
+        assert reply.status == "done" and reply.content
+        assert store.egress_count() == 0  # and its own policy saw no attempt either
 
 
 @needs_strace

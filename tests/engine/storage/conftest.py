@@ -3,7 +3,6 @@ files in the test's own profile, and a reader of decrypted pages for leak checks
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,21 +11,6 @@ import pytest
 import sqlcipher3
 
 from engine.storage import ConversationStore, Keychain, open_store
-
-
-@pytest.fixture
-def keychain() -> Iterator[Keychain]:
-    """The real keychain entry, emptied before and after the test."""
-    if os.environ.get("HEARTH_TEST_KEYRING") != "secret-service":
-        pytest.fail("storage tests need the real Secret Service keyring: run them through "
-                    "scripts/test.sh (dbus-run-session + gnome-keyring)")
-    chain = Keychain()
-    assert chain.available(), f"no keychain backend: {chain.backend_name}"
-    chain.delete()
-    chain.delete_pending()
-    yield chain
-    chain.delete()
-    chain.delete_pending()
 
 
 @pytest.fixture

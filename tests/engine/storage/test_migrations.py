@@ -31,6 +31,10 @@ _SEED = {
         "INSERT INTO settings (key, value) VALUES ('theme', 'dark')",
     ],
     2: [],
+    3: [
+        "INSERT INTO egress_log (time, action, host, port, module, mode, allowed) "
+        "VALUES (5, 'connect', 'example.org', 443, 'urllib', 'local-only', 0)",
+    ],
 }
 
 
@@ -85,6 +89,8 @@ def test_store_opens_old_version_and_recovers(keychain, db_path, start):
         assert path[1].status == "interrupted"
         assert store.get_setting("theme") == "dark"
         assert [h.message_id for h in store.search("half")] == [2]
+        kept = [(e.host, e.port, e.allowed) for e in store.egress_history()]
+        assert kept == ([("example.org", 443, False)] if start >= 3 else [])
 
 
 def test_each_migration_alone(tmp_path):
