@@ -42,6 +42,11 @@ def highlight_color(scheme: Scheme | None = None) -> QColor:
     return QColor("#7a5c00") if (scheme or color_scheme()) == "dark" else QColor("#ffe58a")
 
 
+def warning_color(scheme: Scheme | None = None) -> QColor:
+    """Text that needs attention (context nearly full)."""
+    return QColor("#ff8a80") if (scheme or color_scheme()) == "dark" else QColor("#b00020")
+
+
 def muted_color(widget: QWidget) -> QColor:
     """Secondary text (section headers, stats): the palette's placeholder colour."""
     return widget.palette().color(QPalette.ColorRole.PlaceholderText)
