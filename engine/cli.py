@@ -299,14 +299,29 @@ def cmd_privacy(args: argparse.Namespace) -> int:
 
 
 def cmd_privacy_check(_args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime  # noqa: PLC0415
+
+    from engine.chat import title_for  # noqa: PLC0415
     from engine.policy.privacy_check import (  # noqa: PLC0415
+        QUESTION,
         format_privacy_check,
         run_privacy_check,
     )
+    from engine.storage import StorageError, open_store  # noqa: PLC0415
     from engine.storage.store import default_path  # noqa: PLC0415
 
+    started = datetime.now(UTC)
     result = run_privacy_check(database_path=default_path())
     print(format_privacy_check(result))
+    # The traced chat was a real one, saved like any other: take it out of the history again.
+    try:
+        with open_store() as store:
+            for conv in store.list_conversations():
+                if conv.title == title_for(QUESTION) and conv.updated_at >= started:
+                    store.delete_conversation(conv.id)
+                    print("The check's own conversation was deleted from your history.")
+    except StorageError:
+        pass  # the report above already says what is wrong with the database
     return 0 if result.passed else 1
 
 

@@ -203,8 +203,7 @@ def data_locations(database_path: Path | None = None) -> list[tuple[str, str]]:
     return [
         ("Conversations (encrypted)", str(database_path or paths.data_dir())),
         ("Database key", keychain),
-        # Not yet persisted: the store is wired to ledger().attach() in a later change.
-        ("Egress ledger", "memory only (this session)"),
+        ("Egress ledger", "inside the encrypted conversation database"),
         ("Settings (no conversation text)", str(paths.config_dir())),
         ("Downloaded models", str(paths.models_dir())),
         ("Starter model (read-only)", str(paths.bundled_models_dir())),

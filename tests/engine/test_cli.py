@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from engine.paths import PROJECT_ROOT
 from engine.policy import Action, EgressAttempt, Mode
@@ -128,3 +131,17 @@ def test_prompt_longer_than_the_context_is_a_clear_error(starter_model_path: Pat
     done = hearth("ask", "--ctx", "256", "word " * 600)
     assert done.returncode == 1
     assert "context" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("strace"), reason="strace not installed")
+def test_privacy_check_passes_and_leaves_no_conversation_behind(starter_model_path: Path,
+                                                                keychain: Keychain):
+    done = hearth("privacy-check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Result: PASS" in done.stdout
+    assert "AF_INET    none" in done.stdout and "AF_INET6   none" in done.stdout
+    assert "unreadable without the key" in done.stdout
+    assert "deleted from your history" in done.stdout
+    with open_store() as store:
+        assert store.list_conversations() == []
