@@ -88,7 +88,8 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
     try:
         reader = GGUFReader(p, "r")
     except (ValueError, IndexError, KeyError, OSError, UnicodeDecodeError, struct.error) as exc:
-        raise _damaged(p, f"its header or tensor table is damaged ({type(exc).__name__})") from None
+        raise _damaged(p, "its header or tensor table is damaged, or the file is truncated "
+                          f"({type(exc).__name__})") from None
     end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
     if end > size:
         raise _damaged(p, f"tensor data runs to byte {end:,} but the file has {size:,} (truncated)")
