@@ -15,7 +15,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from engine.catalog.catalog import Catalog
+    from engine.catalog.catalog import Catalog, CatalogModel
     from engine.chat import Chat
     from engine.inference import GenerationControl, GenerationOptions, Reply
     from engine.storage import ConversationStore
@@ -51,7 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(ask)
     chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
     _model_args(chat)
-    sub.add_parser("models", help="list the catalog, what is installed, what fits here")
+    _models_args(sub.add_parser(
+        "models", help="list the catalog, what is installed, what fits here; pull, import, "
+        "remove and verify models"))
     privacy = sub.add_parser("privacy",
                              help="show the egress ledger: every network or program attempt")
     privacy.add_argument("--limit", type=int, default=200, help="newest entries to show")
@@ -236,38 +238,220 @@ def _fmt_size(n: int) -> str:
     return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
-def cmd_models(_args: argparse.Namespace) -> int:
+def _models_args(p: argparse.ArgumentParser) -> None:
+    msub = p.add_subparsers(dest="models_command", metavar="{pull,import,remove,verify}")
+    pull = msub.add_parser("pull", help="download a catalog model (resumes an earlier try)")
+    pull.add_argument("id", help="catalog id (see 'hearth models')")
+    pull.add_argument("--allow-download", action="store_true",
+                      help="allow this one download in Local-only mode; Local-only is back "
+                      "when it ends")
+    imp = msub.add_parser("import", help="check a .gguf file you have and add it")
+    imp.add_argument("path")
+    imp.add_argument("--copy", action="store_true",
+                     help="always copy (default: hard-link when on the same disk)")
+    rm = msub.add_parser("remove", help="delete a downloaded or imported model")
+    rm.add_argument("id", help="catalog id, or the file name of an imported model")
+    rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    ver = msub.add_parser("verify", help="re-hash installed models against their checksums")
+    ver.add_argument("id", nargs="?", help="one model (default: every installed model)")
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    command = getattr(args, "models_command", None)
+    if command == "pull":
+        return _models_pull(args)
+    if command == "import":
+        return _models_import(args)
+    if command == "remove":
+        return _models_remove(args)
+    if command == "verify":
+        return _models_verify(args)
+    return _models_list()
+
+
+def _models_list() -> int:
     from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.fit import fit_model  # noqa: PLC0415
     from engine.catalog.hardware import detect  # noqa: PLC0415
-    from engine.catalog.installed import installed  # noqa: PLC0415
-    from engine.catalog.plan import ModelShape, plan_offload, recommend  # noqa: PLC0415
-    from engine.errors import ModelDoesNotFit  # noqa: PLC0415
+    from engine.catalog.manage import disk_bytes, model_states, other_models  # noqa: PLC0415
+    from engine.catalog.plan import ModelShape, recommend  # noqa: PLC0415
 
     catalog: Catalog = load_catalog()
     hw = detect()
-    have = installed(catalog)
-    gpu = f", GPU {hw.gpu_name} {_fmt_size(hw.gpu_free)} free" if hw.has_gpu else ""
+    ram_bw, gpu_bw = hw.bandwidths()
+    gpu = (f", GPU {hw.gpu_name} {_fmt_size(hw.gpu_free)} free (~{gpu_bw / 1e9:.0f} GB/s)"
+           if hw.has_gpu else "")
     print(f"This machine: {hw.backend.value} backend, {hw.physical_cores} cores, "
-          f"{_fmt_size(hw.ram_available)} of {_fmt_size(hw.ram_total)} RAM free{gpu}.\n")
-    print(f"{'':2}{'id':38} {'size':>9}  {'needs':>8}  fit on this machine")
-    for m in catalog.models:
+          f"{_fmt_size(hw.ram_available)} of {_fmt_size(hw.ram_total)} RAM free "
+          f"(~{ram_bw / 1e9:.0f} GB/s){gpu}.\n")
+    print(f"{'':2}{'id':38} {'size':>9}  {'on disk':>8}  {'needs':>8}  fit on this machine")
+    for state in model_states(catalog):
+        m = state.model
         shape = ModelShape.from_catalog(m)
-        mark = "*" if m.id in have else " "
+        mark = "*" if state.installed else " "
         size = _fmt_size(shape.weights_bytes) + ("~" if shape.size_is_estimate else "")
-        try:
-            p = plan_offload(shape, hw)
-            verdict = f"{p.placement}, {p.n_ctx:,} ctx"
-            need = _fmt_size(p.gpu_bytes + p.ram_bytes)
-        except ModelDoesNotFit:
-            verdict = "does not fit"
-            need = _fmt_size(shape.need_bytes(2048, "q8_0"))
+        on_disk = "bundled" if state.bundled else (_fmt_size(state.disk_bytes)
+                                                   if state.installed else "-")
+        fit = fit_model(m, hw)
         tags = " (default)" if m.id == catalog.default_id else ""
         tags += " (flagship)" if m.id == catalog.flagship_id else ""
-        print(f"{mark:2}{m.id:38} {size:>9}  {need:>8}  {verdict}{tags}")
+        if state.partial_bytes and not state.installed:
+            tags += f" (partly downloaded: {_fmt_size(state.partial_bytes)})"
+        print(f"{mark:2}{m.id:38} {size:>9}  {on_disk:>8}  {_fmt_size(fit.need_bytes):>8}  "
+              f"{fit.describe()}{tags}")
+    others = other_models(catalog)
+    if others:
+        print("\nImported models the catalog does not know:")
+        for path in others:
+            print(f"* {path.name:38} {_fmt_size(disk_bytes(path)):>9}")
     rec = recommend(catalog, hw)
-    print("\n* installed   ~ size from the hosting page, not yet confirmed")
+    print("\n* installed   ~ size from the hosting page, not yet confirmed   tokens/s: "
+          "generation speed estimated from memory bandwidth")
     print(f"Best reasoning model for this machine: {rec.model.name} {rec.model.quantization} "
           f"({rec.plan.placement}, {rec.plan.n_ctx:,}-token context).")
+    return 0
+
+
+def _catalog_entry(catalog: Catalog, model_id: str) -> CatalogModel:
+    from engine.errors import ModelError  # noqa: PLC0415
+
+    try:
+        return catalog.get(model_id)
+    except KeyError:
+        raise ModelError(f"“{model_id}” is not in the model catalog.",
+                         "Run 'hearth models' to see the ids.") from None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _models_pull(args: argparse.Namespace) -> int:
+    import threading  # noqa: PLC0415
+
+    import engine.policy  # noqa: PLC0415
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.download import Progress, download, partial_path  # noqa: PLC0415
+    from engine.errors import Cancelled  # noqa: PLC0415
+    from engine.policy import Mode  # noqa: PLC0415
+
+    catalog = load_catalog()
+    model = _catalog_entry(catalog, args.id)
+    cancel = threading.Event()
+    tty = sys.stderr.isatty()
+
+    def allow_this_download() -> None:
+        # The person's explicit consent (--allow-download), given on this command line.
+        engine.policy.set_mode(Mode.DOWNLOADS_ALLOWED)
+
+    started: list[bool] = []
+
+    def show(p: Progress) -> None:
+        if not started:  # the first report: the server answered and the download begins
+            started.append(True)
+            kept = f" (resuming at {_fmt_size(p.done)})" if p.done else ""
+            print(f"Downloading {model.name} {model.quantization}{kept} …", file=sys.stderr)
+        if not tty and p.done not in (p.resumed_from, p.total):
+            return
+        share = f" ({p.done / p.total:.0%})" if p.total else ""
+        eta = f", about {_duration(p.eta_s)} left" if p.eta_s else ""
+        line = (f"{_fmt_size(p.done)} of {_fmt_size(p.total)}{share}, "
+                f"{p.speed / 1e6:.1f} MB/s{eta}")
+        sys.stderr.write(f"\r\033[K{line}" if tty else f"{line}\n")
+        sys.stderr.flush()
+
+    def stop(_sig: int, _frame: FrameType | None) -> None:
+        cancel.set()
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        result = download(model, consent=allow_this_download if args.allow_download else None,
+                          progress=show, cancel=cancel)
+    except Cancelled:
+        part = partial_path(model)
+        kept = part.stat().st_size if part.exists() else 0
+        print(f"\nStopped; {_fmt_size(kept)} kept. Run the same command to resume.",
+              file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if tty and started:
+            sys.stderr.write("\n")
+    resumed = f", resumed from {_fmt_size(result.resumed_from)}" if result.resumed_from else ""
+    print(f"Installed {model.name} {model.quantization}: {result.path} "
+          f"({_fmt_size(result.size)}{resumed}; sha256 verified against "
+          f"{result.verified_against}).")
+    return 0
+
+
+def _models_import(args: argparse.Namespace) -> int:
+    from pathlib import Path  # noqa: PLC0415
+
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.importer import import_model  # noqa: PLC0415
+
+    result = import_model(Path(args.path), load_catalog(), link=not args.copy)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    info = result.info
+    what = (f"{result.model.name} {result.model.quantization} ({result.model.id})"
+            if result.model else f"unknown model “{info.name}”")
+    facts = (f"{info.architecture}, {info.parameters / 1e9:.2f}B parameters, "
+             f"{info.quantization}, {info.context_length:,}-token context")
+    if result.already_installed:
+        print(f"{what} is already installed: {result.path} ({facts}).")
+        return 0
+    how = "hard link, no extra space" if result.linked else "copy"
+    print(f"Imported {what}: {facts}.\n  {result.path} ({how}; sha256 {result.sha256})")
+    return 0
+
+
+def _models_remove(args: argparse.Namespace) -> int:
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.manage import disk_bytes, plan_removal, remove  # noqa: PLC0415
+
+    removal = plan_removal(load_catalog(), args.id)
+    print(f"Remove {removal.label} ({_fmt_size(removal.disk_bytes)} on disk):")
+    for path in removal.files:
+        print(f"  {path}  {_fmt_size(disk_bytes(path))}")
+    if not args.yes:
+        try:
+            answer = input("Remove these files? [y/N] ").strip().lower()
+        except (EOFError, KeyboardInterrupt):
+            answer = ""
+        if answer not in {"y", "yes"}:
+            print("Nothing removed.")
+            return 1
+    freed = remove(removal)
+    print(f"Removed {removal.label}; {_fmt_size(freed)} freed.")
+    return 0
+
+
+def _models_verify(args: argparse.Namespace) -> int:
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.manage import Verdict, to_verify, verify_file  # noqa: PLC0415
+    from engine.errors import ModelError  # noqa: PLC0415
+
+    items = to_verify(load_catalog(), args.id)
+    if not items:
+        if args.id:
+            raise ModelError(f"“{args.id}” is not installed.",
+                             "Run 'hearth models' to see what is installed.")
+        print("No models installed.")
+        return 0
+    damaged = 0
+    for path, label, model in items:
+        result = verify_file(path, label, model)
+        print(result.describe())
+        damaged += result.verdict is Verdict.MISMATCH
+    if damaged:
+        print("hearth: a model file is damaged or was changed. Remove it (hearth models remove "
+              "ID) and download or import it again.", file=sys.stderr)
+        return 1
     return 0
 
 
