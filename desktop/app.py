@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 import engine.policy
 from desktop.main_window import MainWindow
+from desktop.single_instance import SingleInstance
+from engine import paths
 from engine.storage import ConversationStore, StorageError, open_memory_store, open_store
 
 
@@ -38,6 +41,12 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
+    instance = SingleInstance(paths.data_dir() / "run")
+    if not instance.primary:
+        instance.notify_primary()
+        print("Hearth is already running: its window was brought to the front.",
+              file=sys.stderr)
+        return 0
     store = open_history()
     if store is None:
         return 1
@@ -45,7 +54,16 @@ def main() -> int:
         engine.policy.ledger().attach(store.record_egress)
         try:
             window = MainWindow(store)
+            instance.activation_requested.connect(lambda: bring_to_front(window))
             window.show()
             return app.exec()
         finally:
             engine.policy.ledger().detach()
+            instance.release()
+
+
+def bring_to_front(window: QWidget) -> None:
+    window.setWindowState(window.windowState() & ~Qt.WindowState.WindowMinimized)
+    window.show()
+    window.raise_()
+    window.activateWindow()

@@ -1,123 +1,428 @@
-"""The main window: a transcript, a composer, and the privacy mode always in view."""
+"""The main window: conversations on the left, the chat in the middle, the model and the
+privacy mode always in view.
+
+Views never touch the store or the model directly: the model belongs to the InferenceWorker
+on its own thread, and store calls go through BackgroundOp (one storage thread, in order).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QThread, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QKeySequence, QShortcut, QTextCursor
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QPlainTextEdit,
+    QMessageBox,
+    QProgressBar,
     QPushButton,
-    QTextBrowser,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 import engine.policy
+from desktop import background
+from desktop.background import BackgroundOp
 from desktop.dialogs.open_link_dialog import confirm_open_link
+from desktop.errors import show_error
+from desktop.widgets.composer import ComposerWidget
+from desktop.widgets.message_widget import MessageWidget
+from desktop.widgets.sidebar import SidebarWidget
+from desktop.widgets.transcript_view import TranscriptView
 from desktop.workers.inference_worker import InferenceWorker
-from engine.inference import Reply
-from engine.storage import ConversationStore
+from engine.catalog import load_catalog
+from engine.catalog.installed import installed
+from engine.errors import HearthError, ModelDoesNotFit
+from engine.inference import FinishReason, Notice, Reply
+from engine.storage import ConversationStore, ConversationSummary, Message, SearchHit
 
-# Repaint the transcript at most this often while tokens stream in (about 30 per second).
+T = TypeVar("T")
+
+# Repaint streaming text at most this often (about 30 times a second).
 FLUSH_INTERVAL_MS = 33
+# How long a deleted conversation can be brought back before it is really deleted.
+UNDO_DELETE_MS = 10_000
+GEOMETRY_SETTING = "window.geometry"
+SPLITTER_SETTING = "window.splitter"
+
+
+@dataclass
+class _Stream:
+    """The reply being streamed into the view."""
+
+    widget: MessageWidget
+    question: MessageWidget | None
+    pending: list[tuple[str, str]] = field(default_factory=list)  # ("thinking"|"answer", text)
 
 
 class MainWindow(QMainWindow):
+    # To the worker (queued: it lives on the inference thread).
     load_requested = Signal(str)
     send_requested = Signal(str)
+    regenerate_requested = Signal(int)
+    edit_requested = Signal(int, str)
+    conversation_opened = Signal(object)  # conversation id or None (a new one)
 
     def __init__(self, store: ConversationStore, model: str = "") -> None:
         super().__init__()
         self.store = store
         self.setWindowTitle("Hearth")
-        self.resize(900, 700)
-        self.transcript = QTextBrowser()
-        self.transcript.setOpenLinks(False)  # a link is egress by another process: never silent
-        self.transcript.setAccessibleName("Conversation")
-        self.composer = QPlainTextEdit()
-        self.composer.setPlaceholderText("Ask anything. Nothing leaves this computer.")
-        self.composer.setAccessibleName("Message")
-        self.composer.setMaximumHeight(110)
-        self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send message")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setAccessibleName("Stop the reply")
-        self.stop_button.setEnabled(False)
+        self.resize(1100, 760)
+        self._conversation_id: int | None = None
+        self._stream: _Stream | None = None
+        self._busy = False
+        self._ready = False
+        self._n_ctx = 0
+        self._queued: list[str] = []
+        self._pending_deletes: dict[int, QTimer] = {}
+        self._summaries: list[ConversationSummary] = []
+        self._closing = False
+
+        self._build_widgets()
+        self._build_worker(model)
+        self._connect()
+        self._install_shortcuts()
+        self._restore_state()
+        self._refresh_conversations()
+        self._show_welcome()
+        self._start_loading(self._initial_model)
+
+    # -- construction ----------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.sidebar = SidebarWidget()
+        self.transcript = TranscriptView()
+        self.composer = ComposerWidget()
+        self.welcome_label = QLabel()
+        self.welcome_label.setWordWrap(True)
+        self.welcome_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.welcome_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_label.setAccessibleName("Welcome")
+
+        self.model_picker = QComboBox()
+        self.model_picker.setAccessibleName("Model")
+        self.model_picker.setToolTip("The model that answers. Only installed models are listed.")
+        self.load_progress = QProgressBar()
+        self.load_progress.setRange(0, 0)  # busy indicator: llama.cpp loads in one call
+        self.load_progress.setMaximumWidth(120)
+        self.load_progress.setAccessibleName("Loading the model")
+        self.model_label = QLabel("Loading model…")
         self.privacy_label = QLabel("🔒 Local-only")
         self.privacy_label.setAccessibleName("Privacy mode: Local-only")
         self.privacy_label.setToolTip("No network connection of any kind is allowed.")
-        self.model_label = QLabel("Loading model…")
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.setAccessibleName("Undo delete")
+        self.undo_button.hide()
 
-        row = QHBoxLayout()
-        row.addWidget(self.composer, 1)
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        row.addLayout(buttons)
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.addWidget(self.transcript, 1)
-        layout.addLayout(row)
-        self.setCentralWidget(central)
+        top = QHBoxLayout()
+        top.addWidget(self.model_picker)
+        top.addWidget(self.load_progress)
+        top.addStretch(1)
+        top.addWidget(self.privacy_label)
+        chat = QWidget()
+        column = QVBoxLayout(chat)
+        column.addLayout(top)
+        column.addWidget(self.welcome_label, 1)
+        column.addWidget(self.transcript, 4)
+        column.addWidget(self.composer)
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.sidebar)
+        self.splitter.addWidget(chat)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([260, 840])
+        self.setCentralWidget(self.splitter)
+        self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.model_label)
-        self.statusBar().addPermanentWidget(self.privacy_label)
+        self._fill_model_picker()
 
-        self._pending = ""
-        self._busy = False
-        self._ready = False
-        self._queued: list[str] = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
 
+    def _build_worker(self, model: str) -> None:
         self._thread = QThread(self)
         self._thread.setObjectName("inference")
-        self.worker = InferenceWorker(store)
+        self.worker = InferenceWorker(self.store)
         self.worker.moveToThread(self._thread)
-        self.load_requested.connect(self.worker.load)
-        self.send_requested.connect(self.worker.send)
-        self.worker.model_loaded.connect(self._on_worker_model_loaded)
-        self.worker.model_failed.connect(self._on_worker_model_failed)
-        self.worker.answer_received.connect(self._on_worker_answer_received)
-        self.worker.notice_received.connect(self._on_worker_notice_received)
-        self.worker.generation_finished.connect(self._on_worker_generation_finished)
-        self.worker.generation_failed.connect(self._on_worker_generation_failed)
         self._thread.finished.connect(self.worker.deleteLater)
-        self.transcript.anchorClicked.connect(self._on_transcript_anchor_clicked)
-        self.send_button.clicked.connect(self._on_send_button_clicked)
-        self.stop_button.clicked.connect(self._on_stop_button_clicked)
-        QShortcut(QKeySequence("Ctrl+Return"), self, self._on_send_button_clicked)
-        QShortcut(QKeySequence("Esc"), self, self._on_stop_button_clicked)
         self._thread.start()
-        self.load_requested.emit(model)
+        self._initial_model = model or self.model_picker.currentData() or ""
 
-    # -- sending -----------------------------------------------------------------------------
+    def _connect(self) -> None:
+        w = self.worker
+        self.load_requested.connect(w.load)
+        self.send_requested.connect(w.send)
+        self.regenerate_requested.connect(w.regenerate)
+        self.edit_requested.connect(w.edit)
+        self.conversation_opened.connect(w.open_conversation)
+        w.model_loaded.connect(self._on_worker_model_loaded)
+        w.model_failed.connect(self._on_worker_model_failed)
+        w.turn_started.connect(self._on_worker_turn_started)
+        w.thinking_received.connect(self._on_worker_thinking_received)
+        w.answer_received.connect(self._on_worker_answer_received)
+        w.notice_received.connect(self._on_worker_notice_received)
+        w.generation_finished.connect(self._on_worker_generation_finished)
+        w.reply_saved.connect(self._on_worker_reply_saved)
+        w.generation_failed.connect(self._on_worker_generation_failed)
 
-    def _on_send_button_clicked(self) -> None:
-        text = self.composer.toPlainText().strip()
+        self.composer.send_requested.connect(self._on_composer_send_requested)
+        self.composer.stop_requested.connect(self.stop)
+        self.transcript.link_activated.connect(self._on_transcript_link_activated)
+        self.transcript.copy_requested.connect(self._on_transcript_copy_requested)
+        self.transcript.regenerate_requested.connect(self._on_transcript_regenerate_requested)
+        self.transcript.edit_requested.connect(self._on_transcript_edit_requested)
+        self.transcript.branch_requested.connect(self._on_transcript_branch_requested)
+        self.transcript.answer_now_requested.connect(self.worker.answer_now)
+        self.sidebar.conversation_selected.connect(self._on_sidebar_conversation_selected)
+        self.sidebar.search_hit_selected.connect(self._on_sidebar_search_hit_selected)
+        self.sidebar.new_requested.connect(self.new_conversation)
+        self.sidebar.rename_requested.connect(self._on_sidebar_rename_requested)
+        self.sidebar.delete_requested.connect(self._on_sidebar_delete_requested)
+        self.sidebar.pin_requested.connect(self._on_sidebar_pin_requested)
+        self.sidebar.search_changed.connect(self._on_sidebar_search_changed)
+        self.undo_button.clicked.connect(self._on_undo_button_clicked)
+        self.model_picker.activated.connect(self._on_model_picker_activated)
+
+    def _install_shortcuts(self) -> None:
+        for keys, slot in (
+            (QKeySequence.StandardKey.New, self.new_conversation),
+            (QKeySequence.StandardKey.Find, self._focus_search),
+            (QKeySequence("Esc"), self.stop),
+            (QKeySequence("Ctrl+Shift+C"), self.copy_last_answer),
+        ):
+            QShortcut(keys, self, slot)
+
+    def _fill_model_picker(self) -> None:
+        try:
+            catalog = load_catalog()
+            have = installed(catalog)
+        except HearthError as exc:
+            self.model_picker.addItem("No model catalog", "")
+            self.model_picker.setToolTip(exc.full_message)
+            return
+        for model in catalog.models:
+            if model.id in have:
+                self.model_picker.addItem(f"{model.name} {model.quantization}", model.id)
+        index = self.model_picker.findData(catalog.default_id)
+        self.model_picker.setCurrentIndex(max(index, 0))
+
+    # -- conversations ---------------------------------------------------------------------
+
+    def new_conversation(self) -> None:
+        """Ctrl+N: an empty chat; it is stored when the first question is sent."""
+        if self._busy:
+            self.stop()
+        self._conversation_id = None
+        self.conversation_opened.emit(None)
+        self.transcript.clear()
+        self._show_welcome()
+        self.composer.focus_input()
+
+    def open_conversation(self, conversation_id: int, *, scroll_to: int | None = None) -> None:
+        """Show a stored conversation (its active branch). A reply still streaming elsewhere is
+        stopped first and kept as 'interrupted'."""
+        if conversation_id == self._conversation_id and scroll_to is None:
+            return
+        if self._busy:
+            self.stop()
+        self._conversation_id = conversation_id
+        self.conversation_opened.emit(conversation_id)
+        store = self.store
+
+        def load() -> tuple[list[Message], dict[int, tuple[int, int]]]:
+            if scroll_to is not None:
+                target = store.get_message(scroll_to)
+                if target.id not in {m.id for m in store.active_path(conversation_id)}:
+                    store.switch_branch(target.id)  # a hit on another branch: show that one
+            path = store.active_path(conversation_id)
+            return path, _branches(store, path)
+
+        def show(result: tuple[list[Message], dict[int, tuple[int, int]]]) -> None:
+            if self._conversation_id != conversation_id:
+                return  # the person moved on meanwhile
+            path, branches = result
+            self.welcome_label.hide()
+            self.transcript.show()
+            self.transcript.set_messages(path, branches)
+            if scroll_to is not None and (w := self.transcript.message_widget(scroll_to)):
+                self.transcript.ensureWidgetVisible(w)
+
+        self._op(load, show)
+
+    def _refresh_conversations(self) -> None:
+        store = self.store
+        self._op(store.list_conversations, self._on_conversations_listed)
+
+    def _on_conversations_listed(self, summaries: list[ConversationSummary]) -> None:
+        self._summaries = summaries
+        visible = [s for s in summaries if s.id not in self._pending_deletes]
+        self.sidebar.set_conversations(visible)
+        if self._conversation_id is not None and not self.sidebar.search_text():
+            self.sidebar.select_conversation(self._conversation_id)
+
+    def _on_sidebar_conversation_selected(self, conversation_id: int) -> None:
+        self.open_conversation(conversation_id)
+
+    def _on_sidebar_search_hit_selected(self, conversation_id: int, message_id: int) -> None:
+        self._conversation_id = None if message_id >= 0 else self._conversation_id
+        self.open_conversation(conversation_id,
+                               scroll_to=message_id if message_id >= 0 else None)
+
+    def _on_sidebar_search_changed(self, query: str) -> None:
+        if not query.strip():
+            self._refresh_conversations()
+            return
+        store = self.store
+
+        def show(hits: list[SearchHit]) -> None:
+            if self.sidebar.search_text() == query:  # still what the person is looking for
+                self.sidebar.set_search_results(
+                    query, [h for h in hits if h.conversation_id not in self._pending_deletes])
+
+        self._op(lambda: store.search(query), show)
+
+    def _on_sidebar_rename_requested(self, conversation_id: int, title: str) -> None:
+        title = " ".join(title.split())
+        if not title:
+            self._refresh_conversations()
+            return
+        store = self.store
+        self._op(lambda: store.rename(conversation_id, title),
+                 lambda _: self._refresh_conversations())
+
+    def _on_sidebar_pin_requested(self, conversation_id: int, pinned: bool) -> None:
+        store = self.store
+        self._op(lambda: store.set_pinned(conversation_id, pinned),
+                 lambda _: self._refresh_conversations())
+
+    def _on_sidebar_delete_requested(self, conversation_id: int) -> None:
+        """Hidden at once; deleted for good when the undo offer runs out (or at close)."""
+        if conversation_id == self._conversation_id:
+            self.new_conversation()
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(UNDO_DELETE_MS)
+        timer.timeout.connect(lambda: self._delete_now(conversation_id))
+        self._pending_deletes[conversation_id] = timer
+        timer.start()
+        title = next((s.title for s in self._summaries if s.id == conversation_id), "")
+        self.statusBar().showMessage(f"Deleted “{title}”.", UNDO_DELETE_MS)
+        self.undo_button.show()
+        self._on_conversations_listed(self._summaries)
+
+    def _on_undo_button_clicked(self) -> None:
+        for timer in self._pending_deletes.values():
+            timer.stop()
+        self._pending_deletes.clear()
+        self.undo_button.hide()
+        self.statusBar().clearMessage()
+        self._on_conversations_listed(self._summaries)
+
+    def _delete_now(self, conversation_id: int) -> None:
+        timer = self._pending_deletes.pop(conversation_id, None)
+        if timer is None:
+            return
+        if not self._pending_deletes:
+            self.undo_button.hide()
+        store = self.store
+        self._op(lambda: store.delete_conversation(conversation_id),
+                 lambda _: self._refresh_conversations())
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def _on_composer_send_requested(self, text: str) -> None:
+        text = text.strip()
         if not text or self._busy:
             return
         self.composer.clear()
-        self.transcript.append(f"<p><b>You</b></p><p>{_escape(text)}</p><p><b>Hearth</b></p>")
-        self._busy = True
-        self.send_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
+        self.welcome_label.hide()
+        self.transcript.show()
+        question = self.transcript.add_message("user", text)
+        reply = self.transcript.add_message("assistant", streaming=True)
+        self._begin_stream(reply, question)
         if self._ready:
-            self._start(text)
+            self.send_requested.emit(text)
         else:
             self._queued.append(text)  # sent as soon as the model is loaded
+            self.statusBar().showMessage("Waiting for the model to load…")
 
-    def _start(self, text: str) -> None:
+    def _begin_stream(self, reply: MessageWidget, question: MessageWidget | None) -> None:
+        self._stream = _Stream(reply, question)
+        self._busy = True
+        self.composer.set_busy(True)
         self._flush_timer.start()
-        self.send_requested.emit(text)
+        self.transcript.scroll_to_bottom()
 
-    def _on_stop_button_clicked(self) -> None:
+    def _on_transcript_regenerate_requested(self, reply_id: int) -> None:
+        if self._busy or not self._ready or reply_id < 0:
+            return
+        self._truncate_from(reply_id)
+        self._begin_stream(self.transcript.add_message("assistant", streaming=True), None)
+        self.regenerate_requested.emit(reply_id)
+
+    def _on_transcript_edit_requested(self, message_id: int, text: str) -> None:
+        text = text.strip()
+        if self._busy or not self._ready or message_id < 0 or not text:
+            return
+        self._truncate_from(message_id)
+        question = self.transcript.add_message("user", text)
+        self._begin_stream(self.transcript.add_message("assistant", streaming=True), question)
+        self.edit_requested.emit(message_id, text)
+
+    def _truncate_from(self, message_id: int) -> None:
+        """Drop ``message_id`` and what follows it from the view (a new branch replaces them)."""
+        widgets = self.transcript.messages()
+        keep = next((i for i, w in enumerate(widgets) if w.message_id() == message_id),
+                    len(widgets))
+        path = widgets[:keep]
+        ids = [w.message_id() for w in path]
+        self.transcript.clear()
+        for w_id, old in zip(ids, path, strict=True):
+            widget = self.transcript.add_message(old.role(), old.text(), message_id=w_id)
+            widget.set_status(old.status())
+
+    def _on_transcript_branch_requested(self, message_id: int, index: int) -> None:
+        if self._busy or message_id < 0 or self._conversation_id is None:
+            return
+        store = self.store
+        conversation_id = self._conversation_id
+
+        def switch() -> tuple[list[Message], dict[int, tuple[int, int]]]:
+            siblings = store.siblings(message_id)
+            path = store.switch_branch(siblings[max(0, min(index, len(siblings) - 1))].id)
+            return path, _branches(store, path)
+
+        def show(result: tuple[list[Message], dict[int, tuple[int, int]]]) -> None:
+            if self._conversation_id == conversation_id:
+                self.transcript.set_messages(*result)
+
+        self._op(switch, show)
+
+    def stop(self) -> None:
+        """Esc / Stop: end the reply; what was written so far is kept."""
         self.worker.cancel()
 
-    def _on_transcript_anchor_clicked(self, url: QUrl) -> None:
+    def copy_last_answer(self) -> None:
+        answers = [w for w in self.transcript.messages() if w.role() == "assistant"]
+        if answers and answers[-1].text():
+            QGuiApplication.clipboard().setText(answers[-1].text())
+            self.statusBar().showMessage("Answer copied.", 3000)
+
+    def _on_transcript_copy_requested(self, message_id: int) -> None:
+        widget = (self.transcript.message_widget(message_id) if message_id >= 0
+                  else self.transcript.last_message())
+        if widget is not None:
+            QGuiApplication.clipboard().setText(widget.text())
+            self.statusBar().showMessage("Copied.", 3000)
+
+    def _on_transcript_link_activated(self, url: QUrl) -> None:
         # A browser is egress by another process: never opened without asking.
         if url.scheme() not in {"http", "https"}:
             return
@@ -126,62 +431,225 @@ class MainWindow(QMainWindow):
         if confirmed:
             QDesktopServices.openUrl(url)
 
-    # -- worker signals ----------------------------------------------------------------------
+    # -- model -----------------------------------------------------------------------------
 
-    def _on_worker_model_loaded(self, name: str) -> None:
+    def _start_loading(self, spec: str) -> None:
+        self._ready = False
+        self.load_progress.show()
+        self.model_picker.setEnabled(False)
+        self.model_label.setText("Loading model…")
+        self.load_requested.emit(spec)
+
+    def _on_model_picker_activated(self, index: int) -> None:
+        spec = self.model_picker.itemData(index)
+        if spec and not self._busy:
+            self._start_loading(spec)
+
+    def _on_worker_model_loaded(self, name: str, n_ctx: int) -> None:
         self._ready = True
+        self._n_ctx = n_ctx
+        self.load_progress.hide()
+        self.model_picker.setEnabled(True)
         self.model_label.setText(name)
+        self.composer.set_token_usage(0, n_ctx)
+        self.statusBar().clearMessage()
         if self._queued:
-            self._start(self._queued.pop(0))
+            self.send_requested.emit(self._queued.pop(0))
 
-    def _on_worker_model_failed(self, message: str) -> None:
+    def _on_worker_model_failed(self, exc: HearthError) -> None:
+        self.load_progress.hide()
+        self.model_picker.setEnabled(True)
         self.model_label.setText("No model")
-        self.transcript.append(f"<p><i>{_escape(message)}</i></p>")
+        if isinstance(exc, ModelDoesNotFit):
+            box = QMessageBox(QMessageBox.Icon.Warning, "This model does not fit",
+                              exc.user_message, QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("model_does_not_fit_dialog")
+            box.setInformativeText(exc.next_step)
+            box.open()
+        else:
+            show_error(self, exc, "The model could not be loaded")
+        if self._stream is not None:  # a question was waiting for this model
+            self._queued.clear()
+            self._end_stream("error", None, exc.user_message)
+        idx = self.model_picker.findData(self._initial_model)
+        if self._ready is False and idx >= 0:
+            self.model_picker.setCurrentIndex(idx)
+
+    # -- streaming -------------------------------------------------------------------------
+
+    def _on_worker_turn_started(self, question: Message, reply_id: int) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        stream.widget.set_message_id(reply_id)
+        if stream.question is not None:
+            stream.question.set_message_id(question.id)
+        if self._conversation_id != question.conversation_id:
+            self._conversation_id = question.conversation_id  # a new chat was just stored
+            self._refresh_conversations()
+
+    def _on_worker_thinking_received(self, text: str) -> None:
+        self._queue_text("thinking", text)
 
     def _on_worker_answer_received(self, text: str) -> None:
-        self._pending += text
+        self._queue_text("answer", text)
 
-    def _on_worker_notice_received(self, message: str) -> None:
-        self._flush()
-        self.transcript.append(f"<p><i>{_escape(message)}</i></p>")
+    def _queue_text(self, kind: str, text: str) -> None:
+        if self._stream is not None:
+            pending = self._stream.pending
+            if pending and pending[-1][0] == kind:
+                pending[-1] = (kind, pending[-1][1] + text)
+            else:
+                pending.append((kind, text))
 
     def _flush(self) -> None:
-        """Append what arrived since the last flush: one repaint per batch, not per token."""
-        if not self._pending:
+        """Hand what arrived since the last flush to the view: one update per batch."""
+        stream = self._stream
+        if stream is None or not stream.pending:
             return
-        text, self._pending = self._pending, ""
-        self.transcript.moveCursor(QTextCursor.MoveOperation.End)
-        self.transcript.insertPlainText(text)
+        pending, stream.pending = stream.pending, []
+        for kind, text in pending:
+            if kind == "thinking":
+                stream.widget.append_thinking(text)
+            else:
+                stream.widget.append_answer(text)
+
+    def _on_worker_notice_received(self, notice: Notice) -> None:
+        self._flush()
+        if self._stream is not None:
+            self._stream.widget.add_notice(notice)
 
     def _on_worker_generation_finished(self, reply: Reply) -> None:
-        self._flush_timer.stop()
-        self._flush()
+        status = "interrupted" if reply.finish_reason is FinishReason.CANCELLED else "done"
         s = reply.stats
+        self.composer.set_token_usage(s.prompt_tokens + s.generated_tokens, self._n_ctx)
         self.statusBar().showMessage(
             f"{s.generated_tokens} tokens · {s.tokens_per_second:.1f} tokens/s · "
             f"first token {s.time_to_first_token_s:.2f} s", 10_000)
-        self._idle()
+        self._end_stream(status, reply, "")
+
+    def _on_worker_reply_saved(self, message: Message) -> None:
+        store = self.store
+        widget = self.transcript.message_widget(message.id)
+        if widget is None:
+            return
+        widget.set_stats(message.stats)
+
+        def count() -> tuple[int, int]:
+            siblings = store.siblings(message.id)
+            return [m.id for m in siblings].index(message.id), len(siblings)
+
+        self._op(count, lambda b: widget.set_branch(*b))
+        self._refresh_conversations()
 
     def _on_worker_generation_failed(self, message: str) -> None:
+        self._end_stream("error", None, message)
+
+    def _end_stream(self, status: str, reply: Reply | None, error: str) -> None:
         self._flush_timer.stop()
         self._flush()
-        self.transcript.append(f"<p><i>{_escape(message)}</i></p>")
-        self._idle()
-
-    def _idle(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.widget.finish(status, reply.stats if reply else None)  # type: ignore[arg-type]
+            if error:
+                stream.widget.notes_label.setText(error)
+                stream.widget.notes_label.show()
         self._busy = False
-        self.send_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
+        self.composer.set_busy(False)
+
+    # -- first run -------------------------------------------------------------------------
+
+    def _show_welcome(self) -> None:
+        """An empty chat says what answers here and how to get the flagship model."""
+        self.transcript.hide()
+        self.welcome_label.show()
+        self.welcome_label.setText(welcome_text())
+
+    # -- window state ----------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        # Geometry lives in the encrypted store like every other setting: no plain files.
+        try:
+            geometry = self.store.get_setting(GEOMETRY_SETTING)
+            splitter = self.store.get_setting(SPLITTER_SETTING)
+        except HearthError:
+            return
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        if splitter:
+            self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
+
+    def _save_state(self) -> None:
+        try:
+            self.store.set_setting(GEOMETRY_SETTING, _b64(self.saveGeometry()))
+            self.store.set_setting(SPLITTER_SETTING, _b64(self.splitter.saveState()))
+        except HearthError:
+            pass  # losing the window size is not worth a dialog at exit
+
+    def _focus_search(self) -> None:
+        self.sidebar.search_edit.setFocus()
+        self.sidebar.search_edit.selectAll()
+
+    def _show_error(self, exc: Exception) -> None:
+        show_error(self, exc)
+
+    def _op(self, fn: Callable[[], T], on_success: Callable[[T], object]) -> None:
+        """Run a store call on the storage thread; ``on_success`` follows on this thread.
+        Nothing new starts once the window is closing (its storage thread is stopping)."""
+        if not self._closing:
+            BackgroundOp(self, fn).success(on_success).failure(self._show_error).run()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Stop the reply, let the worker finish its loop, then free the model on its thread.
+        # Stop the reply (kept as 'interrupted'), let the worker finish its loop, free the
+        # model on its thread, then finish queued store work before the store closes.
+        self._closing = True
         self.worker.cancel()
         self._thread.quit()
         self._thread.wait()
         self.worker.unload()
+        self._flush_timer.stop()
+        for conversation_id in list(self._pending_deletes):
+            self._pending_deletes.pop(conversation_id).stop()
+            with contextlib.suppress(HearthError):
+                self.store.delete_conversation(conversation_id)
+        background.shutdown()
+        self._save_state()
         super().closeEvent(event)
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(
-        "\n", "<br>")
+def _b64(data: QByteArray) -> str:
+    return bytes(data.toBase64().data()).decode()
+
+
+def _branches(store: ConversationStore, path: list[Message]) -> dict[int, tuple[int, int]]:
+    """(index among siblings, count) for each message of ``path`` that has siblings."""
+    out = {}
+    for m in path:
+        siblings = store.siblings(m.id)
+        if len(siblings) > 1:
+            out[m.id] = ([s.id for s in siblings].index(m.id), len(siblings))
+    return out
+
+
+def welcome_text() -> str:
+    """What the empty chat says: who answers, and whether the flagship runs here."""
+    try:
+        from engine.catalog.fit import fit_model  # noqa: PLC0415
+        from engine.catalog.hardware import detect  # noqa: PLC0415
+
+        catalog = load_catalog()
+        have = installed(catalog)
+        flagship = catalog.flagship
+        fit = fit_model(flagship, detect())
+    except HearthError:
+        return "Ask anything. Nothing leaves this computer."
+    lines = ["Ask anything. Nothing leaves this computer."]
+    if flagship.id in have:
+        lines.append(f"{flagship.name} {flagship.quantization} is installed: pick it above.")
+    else:
+        lines.append(
+            f"You are chatting with the small starter model. The full assistant is "
+            f"{flagship.name} {flagship.quantization}; on this computer it "
+            f"{'would run ' + fit.describe() if fit.fits else fit.describe()}.")
+        lines.append(f"To get it: hearth models pull {flagship.id}")
+    return "\n\n".join(lines)

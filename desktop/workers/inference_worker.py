@@ -30,12 +30,12 @@ class InferenceWorker(QObject):
     *answer now* go through a GenerationControl, which is safe to call from the GUI thread.
     """
 
-    model_loaded = Signal(str)  # display name
-    model_failed = Signal(str)  # user message
+    model_loaded = Signal(str, int)  # display name, context size in tokens
+    model_failed = Signal(object)  # the HearthError (ModelDoesNotFit, ModelError, …)
     turn_started = Signal(object, int)  # stored question (engine.storage.Message), reply id
     thinking_received = Signal(str)
     answer_received = Signal(str)
-    notice_received = Signal(str)
+    notice_received = Signal(object)  # engine.inference.Notice
     generation_finished = Signal(object)  # engine.inference.Reply
     reply_saved = Signal(object)  # the stored reply (engine.storage.Message), however it ended
     generation_failed = Signal(str)  # user message; the question and partial reply are kept
@@ -46,6 +46,9 @@ class InferenceWorker(QObject):
         self._chat: Chat | None = None
         self._conversation_id: int | None = None
         self._control = GenerationControl()
+        # Sampling, length and thinking budget for the next turns (None: the model's
+        # defaults from models.toml). Set from the GUI thread between turns.
+        self.options = GenerationOptions()
 
     @property
     def conversation_id(self) -> int | None:
@@ -58,12 +61,12 @@ class InferenceWorker(QObject):
             path, entry = resolve(catalog, spec or None)
             session = open_model(Path(path), entry=entry)
         except HearthError as exc:
-            self.model_failed.emit(exc.full_message)
+            self.model_failed.emit(exc)
             return
         conversation_id = self.conversation_id
         self.unload()
         self._chat = Chat(self._store, session, conversation_id)
-        self.model_loaded.emit(session.display_name)
+        self.model_loaded.emit(session.display_name, session.n_ctx)
 
     @Slot(object)
     def open_conversation(self, conversation_id: int | None) -> None:
@@ -80,7 +83,7 @@ class InferenceWorker(QObject):
             return
         self._control = GenerationControl()
         try:
-            turn = chat.send(question, GenerationOptions(), self._control)
+            turn = chat.send(question, self.options, self._control)
         except HearthError as exc:
             self.generation_failed.emit(exc.full_message)
             return
@@ -94,7 +97,21 @@ class InferenceWorker(QObject):
             return
         self._control = GenerationControl()
         try:
-            turn = chat.regenerate(reply_id, GenerationOptions(), self._control)
+            turn = chat.regenerate(reply_id, self.options, self._control)
+        except (HearthError, ValueError) as exc:
+            self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
+            return
+        self._run(turn)
+
+    @Slot(int, str)
+    def edit(self, message_id: int, new_text: str) -> None:
+        chat = self._chat
+        if chat is None:
+            self.generation_failed.emit("No model is loaded yet.")
+            return
+        self._control = GenerationControl()
+        try:
+            turn = chat.edit(message_id, new_text, self.options, self._control)
         except (HearthError, ValueError) as exc:
             self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
             return
@@ -110,7 +127,7 @@ class InferenceWorker(QObject):
                 elif isinstance(chunk, Thinking):
                     self.thinking_received.emit(chunk.text)
                 elif isinstance(chunk, Notice):
-                    self.notice_received.emit(chunk.message)
+                    self.notice_received.emit(chunk)
                 elif isinstance(chunk, Finished):
                     finished = chunk.reply  # announced once the turn is saved, below
         except HearthError as exc:

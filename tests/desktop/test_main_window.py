@@ -1,20 +1,31 @@
-"""The real window with the real starter model, driven as a person would."""
+"""The real window with the real starter model and a real encrypted store, driven as a person
+would, asserting on what is visible."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer, QUrl
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
+import desktop.main_window
 import engine.policy
 from desktop.dialogs.open_link_dialog import OpenLinkDialog
 from desktop.main_window import MainWindow
+from engine import paths
+from engine.catalog import load_catalog
+from engine.inference import GenerationOptions
 from engine.policy import Action
 from engine.storage import ConversationStore, Keychain, open_store
+
+SHORT = GenerationOptions(max_tokens=48, temperature=0.0)
+LOAD_MS = 60_000
+REPLY_MS = 120_000
 
 
 @pytest.fixture
@@ -23,52 +34,211 @@ def store(keychain: Keychain, tmp_path: Path) -> Iterator[ConversationStore]:
         yield s
 
 
-@pytest.fixture
-def window(qtbot: QtBot, starter_model_path: Path,
-           store: ConversationStore) -> Iterator[MainWindow]:
+def _window(qtbot: QtBot, store: ConversationStore) -> MainWindow:
     w = MainWindow(store)
     qtbot.addWidget(w)
     w.show()
+    return w
+
+
+@pytest.fixture
+def window(qtbot: QtBot, starter_model_path: Path,
+           store: ConversationStore) -> Iterator[MainWindow]:
+    w = _window(qtbot, store)
+    w.worker.options = SHORT  # the starter model can ramble for thousands of tokens
+    qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
     yield w
     w.close()
+
+
+def ask(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    """Type ``text`` and press Enter, then wait for the reply to finish and be saved."""
+    window.composer.set_text(text)
+    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS):
+        qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not window._busy)
+
+
+def listed(window: MainWindow) -> list[int]:
+    """The conversations the sidebar lists (section headers left out)."""
+    model = window.sidebar.model
+    ids = [model.conversation_id(model.index(r, 0)) for r in range(model.rowCount())]
+    return [i for i in ids if i is not None]
+
+
+def shown(window: MainWindow) -> list[tuple[str, str]]:
+    return [(w.role(), w.plain_text().strip()) for w in window.transcript.messages()]
 
 
 def test_local_only_is_in_view_and_the_model_loads(qtbot: QtBot, window: MainWindow):
     assert window.privacy_label.text().endswith("Local-only")
     assert window.privacy_label.isVisible()
-    qtbot.waitUntil(lambda: "SmolLM2" in window.model_label.text(), timeout=30_000)
+    assert "SmolLM2" in window.model_label.text()
+    assert "SmolLM2" in window.model_picker.currentText()
+    assert not window.load_progress.isVisible()
+    # First run: the empty chat says who answers and how to get the flagship model.
+    assert window.welcome_label.isVisible()
+    assert "QwQ" in window.welcome_label.text()
+    assert "hearth models pull qwq-32b-q4_k_m" in window.welcome_label.text()
 
 
-def test_send_streams_a_reply_into_the_transcript(qtbot: QtBot, window: MainWindow):
-    window.composer.setPlainText("What is the capital of France?")
-    with qtbot.waitSignal(window.worker.generation_finished, timeout=60_000):
-        qtbot.mouseClick(window.send_button, Qt.MouseButton.LeftButton)
-    text = window.transcript.toPlainText()
-    assert "What is the capital of France?" in text
-    assert "Paris" in text
-    assert window.send_button.isEnabled() and not window.stop_button.isEnabled()
+def test_send_streams_a_reply_and_saves_it(qtbot: QtBot, window: MainWindow):
+    ask(qtbot, window, "What is the capital of France?")
+    (role_q, question), (role_a, answer) = shown(window)
+    assert (role_q, question) == ("user", "What is the capital of France?")
+    assert role_a == "assistant" and "Paris" in answer
+    assert not window.composer.is_busy()
     assert "tokens/s" in window.statusBar().currentMessage()
-    # Saved in the encrypted store as it was shown.
+    assert "/ 2,048 tokens" in window.composer.token_label.text() or \
+        "tokens" in window.composer.token_label.text()
+    # Saved in the encrypted store as it was shown, and listed in the sidebar.
     (conv,) = window.store.list_conversations()
     path = window.store.active_path(conv.id)
-    assert [m.role for m in path] == ["user", "assistant"]
     assert path[0].content == "What is the capital of France?"
-    assert path[1].content and path[1].content in text
+    assert path[1].content.strip()[:10] in answer
+    qtbot.waitUntil(lambda: listed(window) == [conv.id])
+    assert window.transcript.messages()[1].toolTip()  # stats on hover
 
 
 def test_stop_ends_a_long_reply_and_keeps_it(qtbot: QtBot, window: MainWindow):
-    qtbot.waitUntil(lambda: "SmolLM2" in window.model_label.text(), timeout=30_000)
-    window.composer.setPlainText("Write a long story about the sea.")
-    with qtbot.waitSignal(window.worker.generation_finished, timeout=60_000) as finished:
-        window.send_button.click()
-        qtbot.waitUntil(lambda: len(window.transcript.toPlainText()) > 80, timeout=30_000)
-        window.stop_button.click()
-    reply = finished.args[0]
-    assert reply.finish_reason.value == "cancelled"
-    assert reply.answer[:20] in window.transcript.toPlainText()
+    window.worker.options = GenerationOptions(max_tokens=1000)
+    window.composer.set_text("Write a long story about the sea.")
+    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS) as saved:
+        qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Return)
+        qtbot.waitUntil(lambda: len(shown(window)[1][1]) > 60, timeout=REPLY_MS)
+        qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not window._busy)
+    reply = saved.args[0]
+    assert reply.status == "interrupted"
+    widget = window.transcript.messages()[1]
+    assert widget.status() == "interrupted"
+    assert widget.status_label.isVisible()
+    assert reply.content[:40] in widget.text()
+
+
+def test_regenerate_then_switch_branches(qtbot: QtBot, window: MainWindow):
+    ask(qtbot, window, "Name a fruit.")
+    first = window.transcript.messages()[1]
+    first_text, first_id = first.text(), first.message_id()
+    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS):
+        first.regenerate_button.click()
+    qtbot.waitUntil(lambda: window.transcript.messages()[1].branch_label_text() == "2/2")
+    assert len(window.transcript.messages()) == 2
+    second = window.transcript.messages()[1]
+    assert second.message_id() != first_id
+    second.previous_button.click()  # ‹ : back to the first version
+    qtbot.waitUntil(lambda: window.transcript.messages()[1].message_id() == first_id)
+    assert window.transcript.messages()[1].text() == first_text
+    assert window.transcript.messages()[1].branch_label_text() == "1/2"
+
+
+def test_edit_and_resend_makes_a_new_branch(qtbot: QtBot, window: MainWindow):
+    ask(qtbot, window, "Name a colour.")
+    question = window.transcript.messages()[0]
+    question.begin_edit()
+    question.edit_box.setPlainText("Name an animal.")
+    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS):
+        question.save_button.click()
+    qtbot.waitUntil(lambda: not window._busy)
+    assert shown(window)[0] == ("user", "Name an animal.")
     (conv,) = window.store.list_conversations()
-    qtbot.waitUntil(lambda: window.store.active_path(conv.id)[-1].status == "interrupted")
-    assert window.store.active_path(conv.id)[-1].content == reply.answer
+    path = window.store.active_path(conv.id)
+    assert path[0].content == "Name an animal."
+    assert len(window.store.siblings(path[0].id)) == 2
+
+
+def test_search_finds_and_opens_a_conversation(qtbot: QtBot, window: MainWindow):
+    ask(qtbot, window, "Tell me about zebras.")
+    window.new_conversation()
+    assert window.transcript.messages() == [] and window.welcome_label.isVisible()
+    ask(qtbot, window, "Tell me about owls.")
+    qtbot.waitUntil(lambda: len(listed(window)) == 2)
+    qtbot.keyClicks(window.sidebar.search_edit, "zebras")
+    qtbot.waitUntil(lambda: window.sidebar.model.is_searching()
+                    and window.sidebar.model.rowCount() >= 1, timeout=5000)
+    hits = [window.sidebar.model.index(r, 0).data() for r in
+            range(window.sidebar.model.rowCount())]
+    assert any("zebras" in str(h).lower() for h in hits)
+    zebra_conv = next(c.id for c in window.store.list_conversations() if "zebras" in c.title)
+    window.sidebar.search_hit_selected.emit(zebra_conv, -1)
+    qtbot.waitUntil(lambda: bool(window.transcript.messages())
+                    and shown(window)[0][1] == "Tell me about zebras.")
+
+
+def test_delete_then_undo_then_delete_for_good(qtbot: QtBot, window: MainWindow,
+                                               monkeypatch):
+    monkeypatch.setattr(desktop.main_window, "UNDO_DELETE_MS", 300)
+    ask(qtbot, window, "Say hi.")
+    (conv,) = window.store.list_conversations()
+    qtbot.waitUntil(lambda: listed(window) == [conv.id])
+    window.sidebar.delete_requested.emit(conv.id)
+    assert listed(window) == []
+    assert window.undo_button.isVisible()
+    assert window.transcript.messages() == []  # it was open: the view moved to a new chat
+    window.undo_button.click()
+    assert listed(window) == [conv.id]
+    assert window.store.list_conversations() != []
+    window.sidebar.delete_requested.emit(conv.id)
+    qtbot.waitUntil(lambda: window.store.list_conversations() == [], timeout=5000)
+    assert not window.undo_button.isVisible()
+
+
+def test_input_typed_while_loading_is_sent_when_ready(qtbot: QtBot, starter_model_path,
+                                                      store: ConversationStore):
+    w = _window(qtbot, store)
+    w.worker.options = SHORT
+    try:
+        assert not w._ready  # still loading
+        w.composer.set_text("What is two plus two?")
+        with qtbot.waitSignal(w.worker.reply_saved, timeout=LOAD_MS + REPLY_MS):
+            qtbot.keyClick(w.composer.text_edit, Qt.Key.Key_Return)
+            assert shown(w)[0] == ("user", "What is two plus two?")
+        qtbot.waitUntil(lambda: bool(shown(w)[1][1]))
+    finally:
+        w.close()
+
+
+def test_a_model_that_does_not_fit_gets_a_dialog(qtbot: QtBot, window: MainWindow):
+    # A real-looking Q8_0 flagship "installed" as a sparse file: header + its catalog size.
+    catalog = load_catalog()
+    big = catalog.get("qwq-32b-q8_0")
+    path = paths.models_dir() / big.file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        f.write(b"GGUF" + struct.pack("<IQQ", 3, 1, 0))
+        f.truncate(big.size or 35_000_000_000)
+    window._start_loading(big.id)
+
+    def dialog() -> QMessageBox | None:
+        return window.findChild(QMessageBox, "model_does_not_fit_dialog")
+
+    qtbot.waitUntil(lambda: dialog() is not None and dialog().isVisible(), timeout=LOAD_MS)
+    assert "does not fit" in dialog().windowTitle().lower()
+    assert "GB" in dialog().text() + dialog().informativeText()
+    dialog().accept()
+    assert window.model_label.text() == "No model"
+
+
+def test_copy_last_answer_shortcut(qtbot: QtBot, window: MainWindow):
+    ask(qtbot, window, "Say hello.")
+    QGuiApplication.clipboard().clear()
+    window.copy_last_answer()
+    assert QGuiApplication.clipboard().text() == window.transcript.messages()[1].text()
+
+
+def test_window_size_is_restored_from_the_store(qtbot: QtBot, starter_model_path,
+                                                store: ConversationStore):
+    w = _window(qtbot, store)
+    w.resize(720, 500)  # within the offscreen screen (800×600), so nothing is clamped
+    qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
+    w.close()
+    assert store.get_setting("window.geometry")
+    again = _window(qtbot, store)
+    try:
+        assert (again.width(), again.height()) == (720, 500)
+    finally:
+        qtbot.waitUntil(lambda: again._ready, timeout=LOAD_MS)
+        again.close()
 
 
 @pytest.mark.parametrize("choice", ["cancel", "open"])
@@ -79,7 +249,6 @@ def test_a_link_is_opened_only_after_asking(qtbot: QtBot, window: MainWindow, eg
     # instead of launching one on the test machine.
     monkeypatch.setattr("desktop.main_window.QDesktopServices.openUrl",
                         lambda url: opened.append(url.toString()))
-    window.transcript.setHtml('<a href="https://example.org/some/path?q=secret">link</a>')
     seen = {}
 
     def answer() -> None:
@@ -90,7 +259,7 @@ def test_a_link_is_opened_only_after_asking(qtbot: QtBot, window: MainWindow, eg
         (dialog.open_button if choice == "open" else dialog.cancel_button).click()
 
     QTimer.singleShot(0, answer)
-    window.transcript.anchorClicked.emit(QUrl("https://example.org/some/path?q=secret"))
+    window.transcript.link_activated.emit(QUrl("https://example.org/some/path?q=secret"))
     assert "example.org" in seen["text"] and "Local-only" in seen["text"]
     assert seen["default"]
     (entry,) = [e for e in egress.entries() if e.action is Action.BROWSER]
