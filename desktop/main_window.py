@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -539,7 +540,11 @@ class MainWindow(QMainWindow):
             siblings = store.siblings(message.id)
             return [m.id for m in siblings].index(message.id), len(siblings)
 
-        self._op(count, lambda b: widget.set_branch(*b))
+        def show(branch: tuple[int, int]) -> None:
+            if shiboken6.isValid(widget):  # the view may have moved to another conversation
+                widget.set_branch(*branch)
+
+        self._op(count, show)
         self._refresh_conversations()
 
     def _on_worker_generation_failed(self, message: str) -> None:
