@@ -28,6 +28,7 @@ from engine.storage.db import Connection, check_file, connect, integrity_problem
 from engine.storage.errors import (
     DatabaseBusy,
     DatabaseCorrupt,
+    InvalidPassphrase,
     KeychainError,
     KeychainUnavailable,
     KeyNotFound,
@@ -160,12 +161,16 @@ class ConversationStore:
                  keychain: Keychain) -> None:
         self._conn: Connection | None = conn
         self._path = path
-        self._key = key
+        self._key: DbKey | None = key
         self._protection: Protection = protection
         self._keychain = keychain
         self._lock = threading.RLock()
         self._synchronous = "NORMAL"
         self._last_durable = time.monotonic()
+        self._locked = False
+        # Ledger entries that arrive while locked (hosts and programs, never chat text);
+        # written when the store is unlocked.
+        self._egress_backlog: list[EgressAttempt] = []
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -201,9 +206,57 @@ class ConversationStore:
     def close(self) -> None:
         """Close the database (idempotent)."""
         with self._lock:
+            self._locked = False
+            self._egress_backlog.clear()
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 conn.close()
+
+    @property
+    def locked(self) -> bool:
+        return self._locked
+
+    def lock(self) -> None:
+        """Close the connection and drop the key from memory until :meth:`unlock`. Every
+        other call raises ``StoreClosed`` meanwhile; egress-ledger entries wait in memory.
+        The in-memory store keeps its connection (closing it would erase it) but refuses
+        every call the same way. Idempotent.
+        """
+        with self._lock:
+            if self._locked or self._conn is None:
+                return
+            self._locked = True
+            if self._protection == "memory":
+                return
+            conn, self._conn = self._conn, None
+            self._key = None  # the raw key (or passphrase) object is no longer referenced
+            conn.close()
+
+    def unlock(self, *, passphrase: str | None = None) -> None:
+        """Reopen after :meth:`lock`: the key comes from the keychain again, or from
+        ``passphrase`` for a passphrase-protected store. Idempotent when not locked.
+
+        Raises: KeychainLocked, KeychainError, KeyNotFound, WrongKey, InvalidPassphrase
+        (also when a passphrase store gets none), and the errors of ``open_store``.
+        """
+        with self._lock:
+            if not self._locked:
+                return
+            if self._protection != "memory":
+                key: DbKey
+                if self._protection == "passphrase":
+                    if passphrase is None:
+                        raise InvalidPassphrase("This history is protected by a passphrase.")
+                    key = Passphrase(passphrase)
+                    conn = connect(self._path, key)
+                else:
+                    conn, key = _open_with_keychain(self._path, self._keychain)
+                self._conn, self._key = conn, key
+                self._synchronous = "NORMAL"
+            self._locked = False
+            backlog, self._egress_backlog = self._egress_backlog, []
+        for entry in backlog:
+            self.record_egress(entry)
 
     def __enter__(self) -> ConversationStore:
         return self
@@ -503,10 +556,12 @@ class ConversationStore:
         key = Passphrase(passphrase)
         with self._lock:
             self._db()
+            current = self._key
+            assert current is not None  # _db() refuses a locked store
             tmp = self._path.with_name(f".{self._path.name}.restore.tmp")
             _backup._remove(tmp)
             try:
-                _backup.build_restored(src, key, tmp, self._key)
+                _backup.build_restored(src, key, tmp, current)
                 self.close()
                 wal = Path(f"{self._path}-wal")
                 if wal.exists() and wal.stat().st_size > 0:
@@ -518,7 +573,7 @@ class ConversationStore:
             finally:
                 _backup._remove(tmp)
                 if self._conn is None:
-                    self._conn = connect(self._path, self._key)
+                    self._conn = connect(self._path, current)
                     migrate(self._conn)
                     _recover_interrupted(self._conn)
 
@@ -547,7 +602,12 @@ class ConversationStore:
 
     def record_egress(self, entry: EgressAttempt) -> None:
         """Keep one egress-ledger entry. Not fsynced on its own (the next durable commit
-        covers it): the policy calls this from the thread that made the attempt."""
+        covers it): the policy calls this from the thread that made the attempt. While the
+        store is locked the entry waits in memory and is written on unlock."""
+        with self._lock:
+            if self._locked:
+                self._egress_backlog.append(entry)
+                return
         with self._transaction(durable=False) as db:
             db.execute(
                 "INSERT INTO egress_log (time, action, host, port, module, mode, allowed, "
@@ -581,7 +641,7 @@ class ConversationStore:
                                "Hearth to keep your conversations.")
 
     def _db(self) -> Connection:
-        if self._conn is None:
+        if self._conn is None or self._locked:
             raise StoreClosed()
         return self._conn
 
