@@ -55,11 +55,20 @@ def main() -> int:
         try:
             window = MainWindow(store)
             instance.activation_requested.connect(lambda: bring_to_front(window))
+            window.everything_forgotten.connect(tell_forgotten)
             window.show()
             return app.exec()
         finally:
             engine.policy.ledger().detach()
             instance.release()
+
+
+def tell_forgotten() -> None:
+    """After Forget everything the window closes; the app quits once this is read."""
+    QMessageBox.information(
+        None, "Everything is forgotten",
+        "Your conversations, settings, egress log, database key and app-lock passcode are "
+        "deleted. Hearth closes now; the next start is a fresh first run.")
 
 
 def bring_to_front(window: QWidget) -> None:

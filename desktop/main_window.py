@@ -11,12 +11,15 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QThread, QTimer, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -24,25 +27,41 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 import engine.policy
-from desktop import background
+from desktop import app_lock, background
 from desktop.background import BackgroundOp
+from desktop.dialogs.models_dialog import ModelsDialog
 from desktop.dialogs.open_link_dialog import confirm_open_link
+from desktop.dialogs.privacy_confirm_dialog import PrivacyConfirmDialog
+from desktop.dialogs.privacy_dialog import PrivacyDialog
+from desktop.dialogs.settings_dialog import SettingsDialog
 from desktop.errors import show_error
+from desktop.settings import AppSettings
 from desktop.widgets.composer import ComposerWidget
+from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.message_widget import MessageWidget
+from desktop.widgets.privacy_toggle import PrivacyToggleWidget
 from desktop.widgets.sidebar import SidebarWidget
 from desktop.widgets.transcript_view import TranscriptView
 from desktop.workers.inference_worker import InferenceWorker
-from engine.catalog import load_catalog
+from engine.catalog import CatalogModel, Sampling, load_catalog
 from engine.catalog.installed import installed
 from engine.errors import HearthError, ModelDoesNotFit
 from engine.inference import FinishReason, Notice, Reply
-from engine.storage import ConversationStore, ConversationSummary, Message, SearchHit
+from engine.policy import Mode
+from engine.policy.privacy_check import data_locations
+from engine.storage import (
+    ConversationStore,
+    ConversationSummary,
+    Message,
+    SearchHit,
+    StoreClosed,
+)
 
 T = TypeVar("T")
 
@@ -52,6 +71,23 @@ FLUSH_INTERVAL_MS = 33
 UNDO_DELETE_MS = 10_000
 GEOMETRY_SETTING = "window.geometry"
 SPLITTER_SETTING = "window.splitter"
+# The idle-lock setting counts in minutes.
+IDLE_UNIT_MS = 60_000
+# Input that counts as the person being there (resets the idle-lock timer).
+_INPUT_EVENTS = frozenset({
+    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
+    QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TabletPress})
+
+
+class _ActivityFilter(QObject):
+    """Application-wide event filter: reports input, lets every event through."""
+
+    input_seen = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in _INPUT_EVENTS:
+            self.input_seen.emit()
+        return False
 
 
 @dataclass
@@ -70,6 +106,11 @@ class MainWindow(QMainWindow):
     regenerate_requested = Signal(int)
     edit_requested = Signal(int, str)
     conversation_opened = Signal(object)  # conversation id or None (a new one)
+    # After Forget everything: the store is gone and the window closes (the app then quits;
+    # the next start is a first run).
+    everything_forgotten = Signal()
+    store_locked = Signal()  # the lock screen is up and the store closed
+    settings_saved = Signal()
 
     def __init__(self, store: ConversationStore, model: str = "") -> None:
         super().__init__()
@@ -85,12 +126,20 @@ class MainWindow(QMainWindow):
         self._pending_deletes: dict[int, QTimer] = {}
         self._summaries: list[ConversationSummary] = []
         self._closing = False
+        self._locked = False  # the lock screen is up (the store may still be closing)
+        self._forgetting = False
+        self._privacy_dialog: PrivacyDialog | None = None
+        self._models_dialog: ModelsDialog | None = None
+        self.settings_dialog: SettingsDialog | None = None
+        self.settings = AppSettings()
+        self._store_locked = False
 
         self._build_widgets()
         self._build_worker(model)
         self._connect()
         self._install_shortcuts()
         self._restore_state()
+        self._apply_settings()
         self._refresh_conversations()
         self._show_welcome()
         self._start_loading(self._initial_model)
@@ -115,9 +164,20 @@ class MainWindow(QMainWindow):
         self.load_progress.setMaximumWidth(120)
         self.load_progress.setAccessibleName("Loading the model")
         self.model_label = QLabel("Loading model…")
-        self.privacy_label = QLabel("🔒 Local-only")
-        self.privacy_label.setAccessibleName("Privacy mode: Local-only")
-        self.privacy_label.setToolTip("No network connection of any kind is allowed.")
+        self.model_label.setAccessibleName("Loaded model")
+        self.privacy_toggle = PrivacyToggleWidget(engine.policy.current_mode())
+        self.models_button = QPushButton("Models…")
+        self.models_button.setAccessibleName("Models")
+        self.models_button.setToolTip("Install, import or remove models.")
+        self.privacy_button = QPushButton("Privacy…")
+        self.privacy_button.setAccessibleName("Privacy panel")
+        self.privacy_button.setToolTip("What tried to leave this computer, and where your data "
+                                       "lives.")
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setAccessibleName("Settings")
+        self.lock_button = QPushButton("Lock")
+        self.lock_button.setAccessibleName("Lock Hearth")
+        self.lock_button.setToolTip("Hide everything and close the history (Ctrl+L).")
         self.undo_button = QPushButton("Undo")
         self.undo_button.setAccessibleName("Undo delete")
         self.undo_button.hide()
@@ -125,8 +185,12 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         top.addWidget(self.model_picker)
         top.addWidget(self.load_progress)
+        top.addWidget(self.models_button)
         top.addStretch(1)
-        top.addWidget(self.privacy_label)
+        top.addWidget(self.privacy_toggle)
+        top.addWidget(self.privacy_button)
+        top.addWidget(self.settings_button)
+        top.addWidget(self.lock_button)
         chat = QWidget()
         column = QVBoxLayout(chat)
         column.addLayout(top)
@@ -138,7 +202,11 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(chat)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 840])
-        self.setCentralWidget(self.splitter)
+        self.lock_screen = LockScreenWidget()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.splitter)
+        self.pages.addWidget(self.lock_screen)
+        self.setCentralWidget(self.pages)
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.model_label)
         self._fill_model_picker()
@@ -146,6 +214,14 @@ class MainWindow(QMainWindow):
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
         self._flush_timer.timeout.connect(self._flush)
+        self._idle_timer = QTimer(self)
+        self._idle_timer.setSingleShot(True)
+        self._idle_timer.timeout.connect(self.lock)
+        self._activity = _ActivityFilter(self)
+        self._activity.input_seen.connect(self._on_activity_input_seen)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._activity)
 
     def _build_worker(self, model: str) -> None:
         self._thread = QThread(self)
@@ -190,6 +266,13 @@ class MainWindow(QMainWindow):
         self.sidebar.search_changed.connect(self._on_sidebar_search_changed)
         self.undo_button.clicked.connect(self._on_undo_button_clicked)
         self.model_picker.activated.connect(self._on_model_picker_activated)
+        self.privacy_toggle.mode_change_requested.connect(
+            self._on_privacy_toggle_mode_change_requested)
+        self.models_button.clicked.connect(self.open_models_dialog)
+        self.privacy_button.clicked.connect(self.open_privacy_dialog)
+        self.settings_button.clicked.connect(self.open_settings_dialog)
+        self.lock_button.clicked.connect(self.lock)
+        self.lock_screen.unlock_requested.connect(self._on_lock_screen_unlock_requested)
 
     def _install_shortcuts(self) -> None:
         for keys, slot in (
@@ -197,10 +280,13 @@ class MainWindow(QMainWindow):
             (QKeySequence.StandardKey.Find, self._focus_search),
             (QKeySequence("Esc"), self.stop),
             (QKeySequence("Ctrl+Shift+C"), self.copy_last_answer),
+            (QKeySequence("Ctrl+L"), self.lock),
+            (QKeySequence.StandardKey.Preferences, self.open_settings_dialog),
         ):
             QShortcut(keys, self, slot)
 
     def _fill_model_picker(self) -> None:
+        self.model_picker.clear()
         try:
             catalog = load_catalog()
             have = installed(catalog)
@@ -561,6 +647,266 @@ class MainWindow(QMainWindow):
                 stream.widget.notes_label.show()
         self._busy = False
         self.composer.set_busy(False)
+        if self._forgetting:
+            self._forget_now()
+        elif self._locked:
+            self._lock_store()
+
+    # -- privacy ---------------------------------------------------------------------------
+
+    def _on_privacy_toggle_mode_change_requested(self, value: str) -> None:
+        """Widening asks first (Cancel by default); narrowing back never does."""
+        mode = Mode(value)
+        if mode is Mode.DOWNLOADS_ALLOWED:
+            dialog = PrivacyConfirmDialog(download_hosts(), self)
+            dialog.setObjectName("privacy_confirm_dialog")
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+            dialog.deleteLater()
+            if not accepted:
+                return
+        engine.policy.set_mode(mode)
+        self.privacy_toggle.set_mode(engine.policy.current_mode())
+
+    def open_privacy_dialog(self) -> PrivacyDialog:
+        """The privacy panel; what the store holds is filled in once read."""
+        self.privacy_toggle.set_mode(engine.policy.current_mode())
+        store = self.store
+        dialog = PrivacyDialog(engine.policy.ledger().entries(), data_locations(store.path),
+                               engine.policy.current_mode().label, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.forget_requested.connect(self._on_privacy_dialog_forget_requested)
+        self._privacy_dialog = dialog
+
+        def read() -> tuple[str, int, bool]:
+            return store.protection_description, store.egress_count(), store.saved
+
+        def show(details: tuple[str, int, bool]) -> None:
+            if shiboken6.isValid(dialog):
+                dialog.set_store_details(*details)
+
+        BackgroundOp(dialog, read).success(show).failure(self._show_error).run()
+        dialog.open()
+        return dialog
+
+    def _on_privacy_dialog_forget_requested(self) -> None:
+        """Confirmed in the dialog: stop the reply, then delete the key, the database and
+        the passcode; the window then closes and the app quits (decided: a restart in the
+        same process would have to rebuild the store and the worker, and a quit is plainly
+        final). The next start is a first run."""
+        self._forgetting = True
+        self.worker.cancel()
+        self._queued.clear()
+        if not self._busy:
+            self._forget_now()
+
+    def _forget_now(self) -> None:
+        for timer in self._pending_deletes.values():
+            timer.stop()
+        self._pending_deletes.clear()
+        self.transcript.clear()
+        self.sidebar.set_conversations([])
+        engine.policy.ledger().detach()  # the store that kept the ledger is going away
+        store = self.store
+
+        def forget() -> None:
+            store.forget_everything()
+            app_lock.clear_passcode()
+
+        self._op(forget, self._on_everything_forgotten)
+
+    def _on_everything_forgotten(self, _result: None) -> None:
+        self.everything_forgotten.emit()
+        self.close()
+
+    def open_models_dialog(self) -> ModelsDialog:
+        dialog = ModelsDialog(parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._on_models_dialog_finished)
+        self._models_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_models_dialog_finished(self, _result: int) -> None:
+        """Models may have come or gone: list what is installed now, keep the choice."""
+        current = self.model_picker.currentData()
+        self._fill_model_picker()
+        index = self.model_picker.findData(current)
+        if index >= 0:
+            self.model_picker.setCurrentIndex(index)
+        self.privacy_toggle.set_mode(engine.policy.current_mode())
+        self._models_dialog = None
+
+    # -- settings --------------------------------------------------------------------------
+
+    def _apply_settings(self) -> None:
+        """Read the settings from the store (once, at start, like the window state) and hand
+        them to the worker and the idle timer."""
+        try:
+            self.settings = AppSettings.from_store(self.store.get_setting)
+        except HearthError:
+            self.settings = AppSettings()
+        self._use_settings(self.settings)
+
+    def _use_settings(self, settings: AppSettings) -> None:
+        self.settings = settings
+        self.worker.options = settings.options(self.worker.options)
+        self.worker.load_settings = settings.load()
+        self._restart_idle_timer()
+
+    def open_settings_dialog(self) -> None:
+        """Settings; the open conversation's system prompt is read first."""
+        if self._locked:
+            return
+        store = self.store
+        conversation_id = self._conversation_id
+
+        def read() -> str | None:
+            if conversation_id is None:
+                return None
+            return store.get_conversation(conversation_id).system_prompt
+
+        self._op(read, lambda prompt: self._show_settings_dialog(conversation_id, prompt))
+
+    def _show_settings_dialog(self, conversation_id: int | None,
+                              system_prompt: str | None) -> SettingsDialog:
+        entry = self._current_catalog_entry()
+        dialog = SettingsDialog(
+            self.settings, system_prompt=system_prompt,
+            sampling=entry.sampling if entry else Sampling(),
+            reasoning=entry.reasoning if entry else None,
+            has_passcode=app_lock.has_passcode(), parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_settings_dialog_accepted(dialog,
+                                                                          conversation_id))
+        self.settings_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_settings_dialog_accepted(self, dialog: SettingsDialog,
+                                     conversation_id: int | None) -> None:
+        settings, prompt, passcode = (dialog.settings(), dialog.system_prompt(),
+                                      dialog.passcode_change())
+        load_changed = settings.load() != self.settings.load()
+        self._use_settings(settings)
+        store = self.store
+
+        def save() -> None:
+            for key, value in settings.to_store().items():
+                if value is None:
+                    store.delete_setting(key)
+                else:
+                    store.set_setting(key, value)
+            if prompt is not None and conversation_id is not None:
+                store.set_system_prompt(conversation_id, prompt)
+            if passcode == "":
+                app_lock.clear_passcode()
+            elif passcode is not None:
+                app_lock.set_passcode(passcode)
+
+        def saved(_result: None) -> None:
+            self.statusBar().showMessage(
+                "Settings saved. Context size, threads and GPU layers apply the next time a "
+                "model loads." if load_changed else "Settings saved.", 8000)
+            self.settings_saved.emit()
+
+        self._op(save, saved)
+
+    def _current_catalog_entry(self) -> CatalogModel | None:
+        try:
+            return load_catalog().get(self.model_picker.currentData() or "")
+        except (HearthError, KeyError):
+            return None
+
+    # -- app lock --------------------------------------------------------------------------
+
+    def _restart_idle_timer(self) -> None:
+        minutes = self.settings.lock_idle_minutes
+        if minutes > 0 and not self._locked:
+            self._idle_timer.start(minutes * IDLE_UNIT_MS)
+        else:
+            self._idle_timer.stop()
+
+    def _on_activity_input_seen(self) -> None:
+        if self._idle_timer.isActive():
+            self._idle_timer.start()  # restart the countdown
+
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def lock(self) -> None:
+        """Ctrl+L or idle: hide every conversation at once; stop the reply, then close the
+        store (its key leaves memory). Unlocking reopens it."""
+        if self._locked or self._closing or self._forgetting:
+            return
+        self._locked = True
+        self._store_locked = False
+        self._idle_timer.stop()
+        self.worker.cancel()
+        self._queued.clear()
+        self.pages.setCurrentWidget(self.lock_screen)
+        self.statusBar().clearMessage()
+        self.statusBar().hide()
+        self.setWindowTitle("Hearth")
+        for dialog in (self._privacy_dialog, self._models_dialog, self.settings_dialog):
+            if dialog is not None and shiboken6.isValid(dialog):
+                dialog.reject()
+        self.lock_screen.reset(needs_passcode=app_lock.has_passcode())
+        if not self._busy:
+            self._lock_store()  # else once the reply has stopped (_end_stream)
+
+    def _lock_store(self) -> None:
+        self.transcript.clear()
+        self.sidebar.set_conversations([])
+        self.sidebar.search_edit.clear()
+        store = self.store
+        pending = list(self._pending_deletes)
+        for timer in self._pending_deletes.values():
+            timer.stop()
+        self._pending_deletes.clear()
+        self.undo_button.hide()
+
+        def close() -> None:
+            for conversation_id in pending:  # their undo offer ends with the lock
+                store.delete_conversation(conversation_id)
+            store.lock()
+
+        def closed(_result: None) -> None:
+            self._store_locked = True
+            self.lock_screen.set_ready(True)
+            self.store_locked.emit()
+
+        self._op(close, closed)
+
+    def _on_lock_screen_unlock_requested(self, passcode: str) -> None:
+        store = self.store
+
+        def unlock() -> bool:
+            if app_lock.has_passcode() and not app_lock.check_passcode(passcode):
+                return False
+            store.unlock()
+            return True
+
+        def done(ok: bool) -> None:
+            if not ok:
+                self.lock_screen.show_problem("Wrong passcode. Try again.")
+                return
+            self._locked = False
+            self.pages.setCurrentWidget(self.splitter)
+            self.statusBar().show()
+            conversation_id, self._conversation_id = self._conversation_id, None
+            self._refresh_conversations()
+            if conversation_id is not None:
+                self.open_conversation(conversation_id)
+            else:
+                self._show_welcome()
+            self._restart_idle_timer()
+            self.composer.focus_input()
+
+        def failed(exc: Exception) -> None:
+            self.lock_screen.show_problem("Your history could not be reopened.")
+            show_error(self, exc, "Hearth could not unlock")
+
+        BackgroundOp(self, unlock).success(done).failure(failed).run()
 
     # -- first run -------------------------------------------------------------------------
 
@@ -602,12 +948,21 @@ class MainWindow(QMainWindow):
         """Run a store call on the storage thread; ``on_success`` follows on this thread.
         Nothing new starts once the window is closing (its storage thread is stopping)."""
         if not self._closing:
-            BackgroundOp(self, fn).success(on_success).failure(self._show_error).run()
+            BackgroundOp(self, fn).success(on_success).failure(self._on_op_failed).run()
+
+    def _on_op_failed(self, exc: Exception) -> None:
+        if isinstance(exc, StoreClosed) and (self._locked or self._forgetting):
+            return  # a late call met the locked (or forgotten) store: nothing to tell
+        self._show_error(exc)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Stop the reply (kept as 'interrupted'), let the worker finish its loop, free the
         # model on its thread, then finish queued store work before the store closes.
         self._closing = True
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._activity)
+        self._idle_timer.stop()
         self.worker.cancel()
         self._thread.quit()
         self._thread.wait()
@@ -634,6 +989,16 @@ def _branches(store: ConversationStore, path: list[Message]) -> dict[int, tuple[
         if len(siblings) > 1:
             out[m.id] = ([s.id for s in siblings].index(m.id), len(siblings))
     return out
+
+
+def download_hosts() -> list[str]:
+    """The hosts the catalog's models download from (what *Downloads allowed* opens)."""
+    try:
+        catalog = load_catalog()
+    except HearthError:
+        return []
+    return sorted({host for m in catalog.models for url in m.urls
+                   if (host := urlsplit(url).hostname)})
 
 
 def welcome_text() -> str:

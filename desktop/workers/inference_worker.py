@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from desktop.settings import LoadSettings
 from engine.catalog import load_catalog
 from engine.catalog.installed import resolve
 from engine.chat import Chat, Turn
@@ -49,6 +50,9 @@ class InferenceWorker(QObject):
         # Sampling, length and thinking budget for the next turns (None: the model's
         # defaults from models.toml). Set from the GUI thread between turns.
         self.options = GenerationOptions()
+        # Context size, threads and GPU layers for the next load (None: planned for this
+        # machine). Set from the GUI thread before emitting a load.
+        self.load_settings = LoadSettings()
 
     @property
     def conversation_id(self) -> int | None:
@@ -59,7 +63,9 @@ class InferenceWorker(QObject):
         try:
             catalog = load_catalog()
             path, entry = resolve(catalog, spec or None)
-            session = open_model(Path(path), entry=entry)
+            ls = self.load_settings
+            session = open_model(Path(path), entry=entry, n_ctx=ls.n_ctx,
+                                 threads=ls.threads, gpu_layers=ls.gpu_layers)
         except HearthError as exc:
             self.model_failed.emit(exc)
             return

@@ -4,8 +4,6 @@ would, asserting on what is visible."""
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer, QUrl
@@ -21,58 +19,21 @@ from engine import paths
 from engine.catalog import load_catalog
 from engine.inference import GenerationOptions
 from engine.policy import Action
-from engine.storage import ConversationStore, Keychain, open_store
-
-SHORT = GenerationOptions(max_tokens=48, temperature=0.0)
-LOAD_MS = 60_000
-REPLY_MS = 120_000
-
-
-@pytest.fixture
-def store(keychain: Keychain, tmp_path: Path) -> Iterator[ConversationStore]:
-    with open_store(tmp_path / "hearth.db") as s:
-        yield s
-
-
-def _window(qtbot: QtBot, store: ConversationStore) -> MainWindow:
-    w = MainWindow(store)
-    qtbot.addWidget(w)
-    w.show()
-    return w
-
-
-@pytest.fixture
-def window(qtbot: QtBot, starter_model_path: Path,
-           store: ConversationStore) -> Iterator[MainWindow]:
-    w = _window(qtbot, store)
-    w.worker.options = SHORT  # the starter model can ramble for thousands of tokens
-    qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
-    yield w
-    w.close()
-
-
-def ask(qtbot: QtBot, window: MainWindow, text: str) -> None:
-    """Type ``text`` and press Enter, then wait for the reply to finish and be saved."""
-    window.composer.set_text(text)
-    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS):
-        qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window._busy)
-
-
-def listed(window: MainWindow) -> list[int]:
-    """The conversations the sidebar lists (section headers left out)."""
-    model = window.sidebar.model
-    ids = [model.conversation_id(model.index(r, 0)) for r in range(model.rowCount())]
-    return [i for i in ids if i is not None]
-
-
-def shown(window: MainWindow) -> list[tuple[str, str]]:
-    return [(w.role(), w.plain_text().strip()) for w in window.transcript.messages()]
+from engine.storage import ConversationStore
+from tests.desktop.window_helpers import (
+    LOAD_MS,
+    REPLY_MS,
+    SHORT,
+    _window,
+    ask,
+    listed,
+    shown,
+)
 
 
 def test_local_only_is_in_view_and_the_model_loads(qtbot: QtBot, window: MainWindow):
-    assert window.privacy_label.text().endswith("Local-only")
-    assert window.privacy_label.isVisible()
+    assert window.privacy_toggle.text().endswith("Local-only")
+    assert window.privacy_toggle.isVisible()
     assert "SmolLM2" in window.model_label.text()
     assert "SmolLM2" in window.model_picker.currentText()
     assert not window.load_progress.isVisible()
