@@ -258,6 +258,10 @@ class ProseBlockWidget(_ProseBrowser):
     """Markdown prose, rendered by Qt's own importer (md4c, GitHub dialect, raw HTML shown as
     text)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.setAccessibleName("Text")  # the screen reader reads the content after the name
+
     def set_markdown(self, text: str) -> None:
         self.document().setMarkdown(text, _MARKDOWN)
 
