@@ -1,6 +1,8 @@
-"""The ``hearth`` command: no arguments opens the window, anything else is the CLI.
+"""The ``hearth`` command: no arguments opens the window, ``--self-test`` checks the
+installation headlessly (engine/selftest.py), anything else is the CLI.
 
-Imports nothing heavy at module level, so ``hearth ask`` never loads Qt.
+Imports nothing heavy at module level, so ``hearth ask`` and ``hearth --self-test`` never
+load Qt.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     engine.policy.install()
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--self-test"]:
+        from engine.selftest import main as self_test  # noqa: PLC0415
+
+        return self_test(relaunch=_self_command())
     if args:
         from engine.cli import main as cli_main  # noqa: PLC0415
 
@@ -22,6 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop.app import main as app_main  # noqa: PLC0415
 
     return app_main()
+
+
+def _self_command() -> list[str]:
+    """How to run ``hearth --self-test`` again (for its traced run): the bundle's executable
+    takes the flag directly; from a checkout it is this module under the same interpreter."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--self-test"]
+    return [sys.executable, "-m", "desktop.launch", "--self-test"]
 
 
 if __name__ == "__main__":

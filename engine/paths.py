@@ -6,6 +6,7 @@ No version in the paths: an upgrade must find the same profile.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import platformdirs
@@ -13,8 +14,19 @@ import platformdirs
 APP_NAME = "Hearth"
 APP_AUTHOR = "Hearth"
 
-# The checkout (or, in a bundle, the folder holding engine/) carries models.toml and assets/.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+def _project_root() -> Path:
+    """The checkout, or in a PyInstaller bundle its data folder: either carries models.toml
+    and assets/. A frozen app's modules live in an archive, so ``__file__`` is only a label
+    there; PyInstaller puts the data files in ``sys._MEIPASS`` (``_internal/`` of a one-folder
+    build; ``Contents/Frameworks`` of a macOS .app, linked to ``Contents/Resources``)."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if getattr(sys, "frozen", False) and bundle:
+        return Path(bundle)
+    return Path(__file__).resolve().parent.parent
+
+
+PROJECT_ROOT = _project_root()
 
 
 def _dirs() -> platformdirs.PlatformDirs:
