@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 import engine.policy
+from desktop import theme
 from desktop.main_window import MainWindow
 from desktop.single_instance import SingleInstance
 from engine import paths
@@ -41,6 +42,8 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
+    assert isinstance(app, QApplication)
+    theme.follow_os(app)  # light or dark as the OS says, also when it changes
     instance = SingleInstance(paths.data_dir() / "run")
     if not instance.primary:
         instance.notify_primary()

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Take the README's screenshots from the real window on Xvfb (light, dark, reasoning), with a
+# throwaway keyring on a private D-Bus session. Writes docs/screenshots/*.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="${1:-docs/screenshots}"
+exec xvfb-run -a -s "-screen 0 1400x900x24" \
+  dbus-run-session -- scripts/_with_keyring.sh \
+  env QT_QPA_PLATFORM=xcb HEARTH_SCREENSHOTS="$out" \
+  .venv/bin/python -m pytest tests/desktop/test_screenshots.py -q -p no:cacheprovider

@@ -1,0 +1,115 @@
+"""Screenshots for the README, taken from the real window on a real X server (Xvfb):
+light theme, dark theme, and a reasoning answer with its thinking expanded.
+
+Run by ``scripts/screenshots.sh`` (xvfb-run, QT_QPA_PLATFORM=xcb, HEARTH_SCREENSHOTS=<folder>);
+skipped otherwise, e.g. in the normal offscreen test run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from desktop import theme
+from desktop.main_window import MainWindow
+from engine.catalog import Reasoning, load_catalog
+from engine.inference import ChatMessage, GenerationOptions, open_model
+from engine.inference.template import CHATML
+from engine.storage import ConversationStore, MessageStats
+from tests.desktop.window_helpers import LOAD_MS, _window, ask
+
+OUT = os.environ.get("HEARTH_SCREENSHOTS", "")
+# As in tests/engine/inference/test_thinking.py: a template that opens the think block, so the
+# starter model (not a reasoning model) thinks until a small budget closes the block.
+OPENS_THINK = CHATML.replace("'<|im_start|>assistant\\n'", "'<|im_start|>assistant\\n<think>\\n'")
+
+pytestmark = pytest.mark.skipif(
+    not OUT or not os.environ.get("DISPLAY"),
+    reason="screenshots need an X server: run scripts/screenshots.sh")
+
+
+@pytest.fixture(autouse=True)
+def on_x() -> None:
+    if QGuiApplication.platformName() != "xcb":
+        pytest.skip("screenshots need the xcb platform (QT_QPA_PLATFORM=xcb)")
+
+
+def _scheme(scheme: Qt.ColorScheme) -> None:
+    """Do what the app does when the OS reports ``scheme`` (Xvfb has no desktop to report
+    one, so the call that desktop.theme.follow_os makes on a change is made here)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setStyle("Fusion")
+    theme.apply_scheme(app, scheme)
+    QApplication.processEvents()
+    want_dark = scheme == Qt.ColorScheme.Dark
+    assert (theme.color_scheme() == "dark") == want_dark
+
+
+def _save(qtbot: QtBot, window: MainWindow, name: str) -> Path:
+    qtbot.wait(300)  # let the last repaint land
+    path = Path(OUT) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    assert window.grab().save(str(path))
+    assert path.stat().st_size > 10_000
+    return path
+
+
+@pytest.mark.parametrize("scheme", [Qt.ColorScheme.Light, Qt.ColorScheme.Dark],
+                         ids=["light", "dark"])
+def test_window_screenshot(qtbot: QtBot, store: ConversationStore, starter_model_path: Path,
+                           scheme: Qt.ColorScheme):
+    _scheme(scheme)
+    w = _window(qtbot, store)
+    try:
+        w.resize(1200, 760)
+        w.worker.options = GenerationOptions(max_tokens=120, temperature=0)
+        qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
+        ask(qtbot, w, "Give me three tips for a good night's sleep.")
+        name = "window-light.png" if scheme == Qt.ColorScheme.Light else "window-dark.png"
+        _save(qtbot, w, name)
+    finally:
+        w.close()
+        _scheme(Qt.ColorScheme.Unknown)
+
+
+def test_reasoning_screenshot(qtbot: QtBot, store: ConversationStore,
+                              starter_model_path: Path):
+    """A reasoning answer as it is stored and shown: the thinking and the answer were generated
+    just now by the starter model (think block opened by the template, budget 48 tokens), saved
+    in the store, then opened in the window with the thinking expanded."""
+    _scheme(Qt.ColorScheme.Light)
+    question = "Is 91 a prime number?"
+    catalog = load_catalog()
+    with open_model(starter_model_path, entry=catalog.default, n_ctx=2048,
+                    chat_template=OPENS_THINK,
+                    reasoning=Reasoning(template_opens=True, budget=48)) as session:
+        reply = session.chat([ChatMessage("user", question)],
+                             GenerationOptions(temperature=0, max_tokens=160))
+    assert reply.thinking.strip() and reply.answer.strip()
+    conv = store.create_conversation(question)
+    q = store.add_message(conv.id, None, "user", question)
+    r = store.begin_reply(conv.id, q.id, model_id=catalog.default.id)
+    s = reply.stats
+    store.finish_reply(r.id, reply.answer, reply.thinking, "done",
+                       MessageStats(s.prompt_tokens, s.generated_tokens,
+                                    s.time_to_first_token_s, s.tokens_per_second))
+    w = _window(qtbot, store)
+    try:
+        w.resize(1200, 760)
+        qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
+        w.open_conversation(conv.id)
+        qtbot.waitUntil(lambda: len(w.transcript.messages()) == 2)
+        section = w.transcript.messages()[1].thinking_section
+        assert section.isVisible()
+        section.set_expanded(True)
+        assert reply.thinking.strip()[:20] in section.text()
+        _save(qtbot, w, "reasoning.png")
+    finally:
+        w.close()
