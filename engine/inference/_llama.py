@@ -77,7 +77,9 @@ class NativeModel:
         self.params = params
         mparams = ll.llama_model_default_params()
         mparams.n_gpu_layers = params.gpu_layers
-        mparams.use_mmap = True
+        # No ``use_mmap`` here: llama.cpp 0.3.36's llama_model_params has no such field (a
+        # ctypes Structure would silently take it as a plain Python attribute). load_mode stays
+        # at its default, AUTO (llama.cpp picks by device), which is also what llama-bench uses.
         model = ll.llama_model_load_from_file(str(path).encode(), mparams)
         if not model:
             raise ModelError(
