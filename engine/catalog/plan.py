@@ -19,6 +19,9 @@ MIB = 1024**2
 MIN_CONTEXT = 2048
 # Reasoning models think for thousands of tokens; less than this makes them useless.
 MIN_REASONING_CONTEXT = 8192
+# Below this estimated speed a reasoning model does not "run well": its ~1,000 thinking tokens
+# before an answer would take over four minutes. A smaller model that is faster wins.
+MIN_REASONING_TOKENS_PER_SECOND = 4.0
 # Kept free for the OS and the app itself.
 RAM_RESERVE = 512 * MIB
 VRAM_RESERVE = 512 * MIB
@@ -203,8 +206,11 @@ def _quality_key(model: CatalogModel) -> tuple[float, float]:
 
 def recommend(catalog: Catalog, hw: Hardware) -> Recommendation:
     """The strongest reasoning model that runs well here: entirely in the fastest memory
-    pool, with a context of at least 8,192 tokens, and obtainable (a confirmed download or a
-    bundled source). The starter model when none does."""
+    pool, with a context of at least 8,192 tokens, an estimated speed of at least
+    MIN_REASONING_TOKENS_PER_SECOND, and obtainable (a confirmed download or a bundled
+    source). The starter model when none does."""
+    from engine.catalog.fit import estimate_tokens_per_second  # noqa: PLC0415 (fit uses plan)
+
     candidates = sorted(
         (m for m in catalog.models if m.is_reasoning and (m.urls or m.source)),
         key=_quality_key, reverse=True,
@@ -216,7 +222,10 @@ def recommend(catalog: Catalog, hw: Hardware) -> Recommendation:
         except ModelDoesNotFit:
             continue
         all_fast = p.gpu_layers == p.total_layers if hw.has_gpu else True
-        if all_fast and p.n_ctx >= min(MIN_REASONING_CONTEXT, shape.context_length):
+        fast_enough = (estimate_tokens_per_second(shape, p, hw)
+                       >= MIN_REASONING_TOKENS_PER_SECOND)
+        if all_fast and fast_enough and p.n_ctx >= min(MIN_REASONING_CONTEXT,
+                                                         shape.context_length):
             return Recommendation(model, p)
     starter = catalog.default
     return Recommendation(starter, plan_offload(ModelShape.from_catalog(starter), hw))

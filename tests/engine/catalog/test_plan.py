@@ -5,10 +5,23 @@ from __future__ import annotations
 import pytest
 
 from engine.catalog import Catalog
+from engine.catalog.fit import fit_model
 from engine.catalog.hardware import GIB, Backend, Hardware, metal_working_set
-from engine.catalog.plan import ModelShape, check_fit, plan_offload, recommend
+from engine.catalog.plan import (
+    MIN_REASONING_TOKENS_PER_SECOND,
+    ModelShape,
+    check_fit,
+    plan_offload,
+    recommend,
+)
 from engine.errors import ModelDoesNotFit
-from tests.engine.catalog._profiles import APPLE_M2_16, APPLE_M3_MAX_64, LAPTOP_8, RTX_4090
+from tests.engine.catalog._profiles import (
+    APPLE_M2_16,
+    APPLE_M3_MAX_64,
+    GB_S,
+    LAPTOP_8,
+    RTX_4090,
+)
 
 
 def test_rtx_4090_runs_the_flagship_entirely_on_the_gpu(catalog: Catalog):
@@ -85,3 +98,16 @@ def test_manual_gpu_layers_are_respected(catalog: Catalog):
     assert plan.gpu_layers == 10
     assert plan_offload(ModelShape.from_catalog(catalog.default), RTX_4090,
                         gpu_layers=0).gpu_layers == 0
+
+
+def test_a_big_model_that_fits_but_crawls_is_not_recommended(catalog: Catalog):
+    """64 GB of slow RAM holds QwQ-32B, but at ~1 token/s; a smaller model that is fast
+    enough to think with is the better advice."""
+    desktop = Hardware("CPU-only desktop, 64 GB", Backend.CPU, 8, 64 * GIB, 56 * GIB,
+                       ram_bandwidth=40 * GB_S)
+    flagship = catalog.flagship
+    assert fit_model(flagship, desktop).fits
+    assert fit_model(flagship, desktop).tokens_per_second < MIN_REASONING_TOKENS_PER_SECOND
+    rec = recommend(catalog, desktop)
+    assert rec.model.family != flagship.family or rec.model.parameters_b < flagship.parameters_b
+    assert fit_model(rec.model, desktop).tokens_per_second >= MIN_REASONING_TOKENS_PER_SECOND
