@@ -86,6 +86,8 @@ class Turn:
         self.result: Reply | None = None  # the engine's reply (with stats) once finished
         self.save_error: StorageError | None = None
         self._chat = chat
+        # A continued reply starts from what it already had; only new text is streamed.
+        self._earlier = (reply.content, reply.thinking)
         self._chunks = self._stream(messages, options, control)
 
     def __iter__(self) -> Iterator[Chunk]:
@@ -94,12 +96,14 @@ class Turn:
     def _stream(self, messages: list[ChatMessage], options: GenerationOptions | None,
                 control: GenerationControl | None) -> Iterator[Chunk]:
         store, session = self._chat.store, self._chat.session
-        answer: list[str] = []
-        thinking: list[str] = []
+        earlier_answer, earlier_thinking = self._earlier
+        answer: list[str] = [earlier_answer]
+        thinking: list[str] = [earlier_thinking]
         last_save = time.monotonic()
         status: Status = "interrupted"
         try:
-            for chunk in session.stream_chat(messages, options, control):
+            for chunk in session.stream_chat(messages, options, control,
+                                             answer_prefix=earlier_answer):
                 if isinstance(chunk, Answer):
                     answer.append(chunk.text)
                 elif isinstance(chunk, Thinking):
@@ -197,6 +201,28 @@ class Chat:
         """
         return self._answer(self.store.edit_user_message(message_id, new_text), options,
                             control)
+
+    def continue_reply(self, reply_id: int, options: GenerationOptions | None = None,
+                       control: GenerationControl | None = None) -> Turn:
+        """Continue a reply that was stopped, in place: the model picks up after its last
+        word and the stored reply grows. A reply stopped before any answer text (still
+        thinking) gets a fresh reply beside it instead.
+
+        Raises: RecordNotFound, ValueError (not a stopped reply at the end of its branch),
+        StorageError.
+        """
+        old = self.store.get_message(reply_id)
+        if old.role != "assistant" or old.status != "interrupted" or old.parent_id is None:
+            raise ValueError("only a reply that was stopped can be continued")
+        if not old.content:
+            return self.regenerate(reply_id, options, control)
+        path = self.store.switch_branch(reply_id)
+        if path[-1].id != reply_id:
+            raise ValueError("only the last reply of a conversation can be continued")
+        reply = self.store.resume_reply(reply_id)
+        messages = history(path[:-1], self.store.get_conversation(old.conversation_id)
+                           .system_prompt)
+        return Turn(self, path[-2], reply, messages, options=options, control=control)
 
     def _answer(self, question: Message, options: GenerationOptions | None,
                 control: GenerationControl | None) -> Turn:

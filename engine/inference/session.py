@@ -188,12 +188,16 @@ class ModelSession:
         messages: Sequence[ChatMessage],
         options: GenerationOptions | None = None,
         control: GenerationControl | None = None,
+        *,
+        answer_prefix: str = "",
     ) -> Iterator[Chunk]:
         """Stream the reply to ``messages`` (the last one is the person's).
 
         Yields Thinking and Answer text as it is generated, Notices (history trimmed,
         thinking budget reached, context full), and a final Finished with the whole Reply.
         A cancelled generation still finishes, with what was generated so far.
+        ``answer_prefix`` is an answer begun earlier (a stopped reply): the model continues
+        it, and only the new text is streamed.
 
         Raises: PromptTooLong, InferenceError, ModelError (template).
         """
@@ -202,7 +206,15 @@ class ModelSession:
         notices: list[Notice] = []
         t_start = time.monotonic()
 
-        fit = self.fit_prompt(messages, self.reply_reserve(options))
+        prefix: list[int] = []
+        if answer_prefix:
+            # A template that opens the think block itself needs it closed before the answer.
+            if self.reasoning and self.reasoning.template_opens:
+                answer_prefix = f"\n{self.reasoning.close}\n\n{answer_prefix}"
+            prefix = self._native.tokenize(answer_prefix, add_special=False)
+        fit = self.fit_prompt(messages, self.reply_reserve(options) + len(prefix))
+        if prefix:
+            fit = PromptFit(fit.tokens + prefix, fit.dropped)
         if fit.dropped:
             notice = Notice(
                 NoticeKind.TRIMMED,
@@ -226,7 +238,8 @@ class ModelSession:
             return
 
         try:
-            yield from self._generate(fit, options, control, notices, t_start)
+            yield from self._generate(fit, options, control, notices, t_start,
+                                      in_answer=bool(prefix))
         except InferenceError:
             self._reset_cache()
             raise
@@ -238,6 +251,8 @@ class ModelSession:
         control: GenerationControl,
         notices: list[Notice],
         t_start: float,
+        *,
+        in_answer: bool = False,
     ) -> Iterator[Chunk]:
         native = self._native
         native.set_sampler(self._sampler_params(options))
@@ -245,7 +260,7 @@ class ModelSession:
         reasoning = self.reasoning
         splitter = (
             ReasoningSplitter(reasoning.open, reasoning.close,
-                              starts_inside=reasoning.template_opens)
+                              starts_inside=reasoning.template_opens and not in_answer)
             if reasoning else None
         )
         budget = (options.thinking_budget or reasoning.budget) if reasoning else 0

@@ -350,6 +350,19 @@ class ConversationStore:
         return self.add_message(conversation_id, parent_id, "assistant", "",
                                 model_id=model_id, status="streaming")
 
+    def resume_reply(self, message_id: int) -> Message:
+        """Set an 'interrupted' reply streaming again, to be continued and finished anew.
+
+        Raises: RecordNotFound, ValueError (not an interrupted reply).
+        """
+        with self._transaction() as db:
+            message = self._get_message(db, message_id)
+            if message.role != "assistant" or message.status != "interrupted":
+                raise ValueError("only a reply that was stopped can be continued")
+            db.execute("UPDATE messages SET status = 'streaming', updated_at = ? WHERE id = ?",
+                       (time.time(), message_id))
+            return self._get_message(db, message_id)
+
     def update_reply(self, message_id: int, content: str, thinking: str = "") -> None:
         """Save the reply so far. Cheap enough to call for every few tokens: each call is
         committed (a killed process loses nothing that was saved), and at least every

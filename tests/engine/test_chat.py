@@ -217,3 +217,45 @@ def test_the_egress_ledger_is_kept_in_the_store(store):
                and abs((e.time - before.time).total_seconds()) < 0.001 for e in kept)
     assert any(e.host == "127.0.0.1" and e.port == 9 and not e.allowed for e in kept)
     assert store.egress_count() == len(kept)
+
+
+def test_a_stopped_reply_is_continued_in_place(session, store):
+    chat = Chat(store, session)
+    control = GenerationControl()
+    turn = chat.send("Write a long story about the sea.", GenerationOptions(max_tokens=200),
+                     control)
+    parts = 0
+    for chunk in turn:
+        if isinstance(chunk, Answer):
+            parts += 1
+            if parts == 6:
+                control.cancel()
+    partial = turn.reply.content
+    assert turn.reply.status == "interrupted" and partial
+
+    more = chat.continue_reply(turn.reply_id, GenerationOptions(max_tokens=20))
+    new_text = _answer(more)
+    assert new_text
+    assert more.reply.id == turn.reply_id  # the same message grew
+    assert more.reply.status == "done"
+    assert more.reply.content == partial + new_text
+    (conv_path) = store.active_path(chat.conversation_id)
+    assert [m.id for m in conv_path] == [turn.question.id, turn.reply_id]
+    # The model saw the question and the partial answer; most of it came from the cache.
+    stats = more.result.stats
+    assert stats.evaluated_tokens < stats.prompt_tokens
+    with pytest.raises(ValueError, match="stopped"):
+        chat.continue_reply(turn.reply_id)  # done now: nothing to continue
+
+
+def test_a_reply_stopped_before_any_answer_is_answered_afresh(session, store):
+    chat = Chat(store, session)
+    control = GenerationControl()
+    control.cancel()  # stopped before the first token
+    first = chat.send("Say hello.", SHORT, control)
+    list(first)
+    assert first.reply.status == "interrupted" and first.reply.content == ""
+    again = chat.continue_reply(first.reply_id, SHORT)
+    assert _answer(again)
+    assert again.reply_id != first.reply_id
+    assert [m.id for m in store.siblings(first.reply_id)] == [first.reply_id, again.reply_id]

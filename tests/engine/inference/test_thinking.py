@@ -93,3 +93,18 @@ def test_model_that_stops_inside_its_think_block_still_answers(starter_model_pat
         assert reply.thinking.strip()
         assert reply.answer.strip()
         assert not reply.budget_reached
+
+
+def test_continuing_an_answer_closes_the_template_opened_block_first(thinker: ModelSession):
+    """A stopped answer is continued after the think block the template opened: the model
+    is given the close marker and the answer so far, and streams answer text only."""
+    chunks = list(thinker.stream_chat(QUESTION, GenerationOptions(temperature=0,
+                                                                  max_tokens=12),
+                                      answer_prefix="The sky looks blue because"))
+    assert not [c for c in chunks if isinstance(c, Thinking | Notice)]
+    reply = chunks[-1].reply  # type: ignore[union-attr]
+    assert reply.answer.strip() and not reply.thinking
+    native = thinker._native
+    prompt = b"".join(native.piece(t, special=True)
+                      for t in thinker._cached[:reply.stats.prompt_tokens]).decode()
+    assert prompt.endswith("<think>\n\n</think>\n\nThe sky looks blue because")
