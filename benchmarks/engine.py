@@ -92,7 +92,7 @@ TG_PROMPT = "Tell me a long story about the sea."
 def pp_messages(session: ModelSession, pp: int) -> list[ChatMessage]:
     """One user message whose chat-formatted prompt is ``pp`` tokens long.
 
-    llama-bench's pp512 evaluates exactly 512 tokens, so ours does too. The message is cut at
+    Both sides evaluate exactly the same number of prompt tokens. The message is cut at
     a character: the token count of a prefix grows by at most a token or two per character, so
     a binary search followed by a short walk back lands on ``pp`` exactly.
     """
@@ -283,31 +283,46 @@ def main() -> int:
     if model_path is None:
         sys.exit("starter model missing: run scripts/setup.sh --no-launch")
     exe = llama_bench()
-    session = open_model(model_path, entry=catalog.default, n_ctx=2048, threads=args.threads,
-                         gpu_layers=0)
-    # The llama-bench command line states these; make sure Hearth really runs that way.
-    # n_ctx differs (llama-bench sizes its context to the test: 512 for pp512) and does not
-    # matter: llama.cpp attends over the used KV cells rounded up to 256, not the whole cache,
-    # so both sides attend over 512 cells per pp token and 256 per tg token.
-    plan = session.plan
-    if (plan.kv_type, plan.flash_attn, plan.gpu_layers) != ("f16", False, 0):
-        sys.exit(f"the plan changed ({plan.describe()}): update llama-bench's arguments")
-    pp_msgs = pp_messages(session, PP)
-    # llama-bench -d: its generation starts after the same number of cached tokens as ours
-    # (the chat-formatted TG_PROMPT), so both generate the same positions.
-    tg_depth = len(session.tokenize_prompt([ChatMessage("user", TG_PROMPT)]))
+
+    def load(n_ctx: int) -> ModelSession:
+        session = open_model(model_path, entry=catalog.default, n_ctx=n_ctx,
+                             threads=args.threads, gpu_layers=0)
+        # The llama-bench command line states these; make sure Hearth really runs that way.
+        plan = session.plan
+        if (plan.kv_type, plan.flash_attn, plan.gpu_layers) != ("f16", False, 0):
+            sys.exit(f"the plan changed ({plan.describe()}): update llama-bench's arguments")
+        return session
+
+    # Same context size on both sides. llama-bench sizes its context to each test (prompt +
+    # generated + depth tokens, rounded up to 256 by llama.cpp), and the size matters even
+    # though llama.cpp only attends over the used cells: without flash attention the V cache
+    # is stored transposed, one row per dimension, kv_size cells long, so a larger context
+    # spreads every attention read and KV write further apart in memory. So pp and tg each get
+    # a Hearth session with llama-bench's context; the conversation test gets 2048.
+    #
+    # pp: a 512-token context. stream_chat keeps at least one cell for the reply, so Hearth's
+    # prompt is 511 tokens and llama-bench runs -p 511 (the same 512-cell attention).
+    pp_session = load(PP)
+    pp_tokens = PP - 1
+    pp_msgs = pp_messages(pp_session, pp_tokens)
+    # tg: llama-bench -d puts the same number of cached tokens (the chat-formatted TG_PROMPT)
+    # before the generated ones, so both generate the same positions in the same context.
+    chat_session = load(2048)
+    tg_depth = len(chat_session.tokenize_prompt([ChatMessage("user", TG_PROMPT)]))
+    tg_session = load(tg_depth + TG)
     quiet = Quiet(args.quiet_threshold, args.attempts, args.max_wait)
 
     def llama_pp() -> float:
-        return bench_llama(exe, model_path, args.threads, pp=PP, tg=0, depth=0, reps=args.reps)
+        return bench_llama(exe, model_path, args.threads, pp=pp_tokens, tg=0, depth=0,
+                           reps=args.reps)
 
     def llama_tg() -> float:
         return bench_llama(exe, model_path, args.threads, pp=0, tg=TG, depth=tg_depth,
                            reps=args.reps)
 
     pairs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
-        "pp": (llama_pp, lambda: bench_hearth_pp(session, pp_msgs, args.reps)),
-        "tg": (llama_tg, lambda: bench_hearth_tg(session, TG, args.reps)),
+        "pp": (llama_pp, lambda: bench_hearth_pp(pp_session, pp_msgs, args.reps)),
+        "tg": (llama_tg, lambda: bench_hearth_tg(tg_session, TG, args.reps)),
     }
     results: dict[str, list[float]] = {k: [] for k in
                                        ("bench_pp", "hearth_pp", "bench_tg", "hearth_tg",
@@ -318,12 +333,13 @@ def main() -> int:
             order = [("bench", theirs), ("hearth", ours)]
             for side, fn in order if r % 2 == 0 else reversed(order):
                 results[f"{side}_{name}"].append(quiet.measure(fn))
-        t1, t10 = quiet.measure(lambda: ttft_turns(session))
+        t1, t10 = quiet.measure(lambda: ttft_turns(chat_session))
         results["ttft1"].append(t1)
         results["ttft10"].append(t10)
         print(f"round {r + 1}/{args.rounds}: "
               + ", ".join(f"{k} {v[-1]:.4g}" for k, v in results.items()), file=sys.stderr)
-    session.close()
+    for session in (pp_session, tg_session, chat_session):
+        session.close()
     med = {k: statistics.median(v) for k, v in results.items()}
 
     def ratios(ours: str, base: str) -> list[float]:
@@ -341,7 +357,8 @@ def main() -> int:
           f"{quiet.disturbed} kept disturbed")
     print(f"| measure | llama-bench | Hearth | Hearth / llama-bench, median of rounds (range) |\n"
           f"|---|---|---|---|\n"
-          f"| prompt processing, pp{PP} (tokens/s) | {med['bench_pp']:.1f} | "
+          f"| prompt processing, pp{pp_tokens} in a {PP}-token context (tokens/s) | "
+          f"{med['bench_pp']:.1f} | "
           f"{med['hearth_pp']:.1f} | {ratio('hearth_pp', 'bench_pp')} |\n"
           f"| generation, tg{TG} (tokens/s) | {med['bench_tg']:.1f} | {med['hearth_tg']:.1f} "
           f"| {ratio('hearth_tg', 'bench_tg')} |")
