@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
     send_requested = Signal(str)
     regenerate_requested = Signal(int)
     edit_requested = Signal(int, str)
+    continue_requested = Signal(int)
     conversation_opened = Signal(object)  # conversation id or None (a new one)
     # After Forget everything: the store is gone and the window closes (the app then quits;
     # the next start is a first run).
@@ -238,6 +239,7 @@ class MainWindow(QMainWindow):
         self.send_requested.connect(w.send)
         self.regenerate_requested.connect(w.regenerate)
         self.edit_requested.connect(w.edit)
+        self.continue_requested.connect(w.continue_reply)
         self.conversation_opened.connect(w.open_conversation)
         w.model_loaded.connect(self._on_worker_model_loaded)
         w.model_failed.connect(self._on_worker_model_failed)
@@ -255,6 +257,7 @@ class MainWindow(QMainWindow):
         self.transcript.copy_requested.connect(self._on_transcript_copy_requested)
         self.transcript.regenerate_requested.connect(self._on_transcript_regenerate_requested)
         self.transcript.edit_requested.connect(self._on_transcript_edit_requested)
+        self.transcript.continue_requested.connect(self._on_transcript_continue_requested)
         self.transcript.branch_requested.connect(self._on_transcript_branch_requested)
         self.transcript.answer_now_requested.connect(self.worker.answer_now)
         self.sidebar.conversation_selected.connect(self._on_sidebar_conversation_selected)
@@ -453,6 +456,16 @@ class MainWindow(QMainWindow):
         self._truncate_from(reply_id)
         self._begin_stream(self.transcript.add_message("assistant", streaming=True), None)
         self.regenerate_requested.emit(reply_id)
+
+    def _on_transcript_continue_requested(self, reply_id: int) -> None:
+        """Continue a stopped reply where it ended; its text keeps growing in place."""
+        widget = self.transcript.message_widget(reply_id)
+        if self._busy or not self._ready or widget is None \
+                or widget is not self.transcript.last_message():
+            return
+        widget.set_status("streaming")
+        self._begin_stream(widget, None)
+        self.continue_requested.emit(reply_id)
 
     def _on_transcript_edit_requested(self, message_id: int, text: str) -> None:
         text = text.strip()

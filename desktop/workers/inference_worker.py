@@ -109,6 +109,20 @@ class InferenceWorker(QObject):
             return
         self._run(turn)
 
+    @Slot(int)
+    def continue_reply(self, reply_id: int) -> None:
+        chat = self._chat
+        if chat is None:
+            self.generation_failed.emit("No model is loaded yet.")
+            return
+        self._control = GenerationControl()
+        try:
+            turn = chat.continue_reply(reply_id, self.options, self._control)
+        except (HearthError, ValueError) as exc:
+            self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
+            return
+        self._run(turn)
+
     @Slot(int, str)
     def edit(self, message_id: int, new_text: str) -> None:
         chat = self._chat

@@ -61,7 +61,7 @@ def test_send_streams_a_reply_and_saves_it(qtbot: QtBot, window: MainWindow):
     assert window.transcript.messages()[1].toolTip()  # stats on hover
 
 
-def test_stop_ends_a_long_reply_and_keeps_it(qtbot: QtBot, window: MainWindow):
+def test_stop_keeps_a_long_reply_and_continue_finishes_it(qtbot: QtBot, window: MainWindow):
     window.worker.options = GenerationOptions(max_tokens=1000)
     window.composer.set_text("Write a long story about the sea.")
     with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS) as saved:
@@ -75,6 +75,21 @@ def test_stop_ends_a_long_reply_and_keeps_it(qtbot: QtBot, window: MainWindow):
     assert widget.status() == "interrupted"
     assert widget.status_label.isVisible()
     assert reply.content[:40] in widget.text()
+
+    # Continue: the same message picks up where it stopped and grows.
+    assert widget.continue_button.isVisible()
+    window.worker.options = GenerationOptions(max_tokens=16, temperature=0.0)
+    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS) as saved_again:
+        widget.continue_button.click()
+    qtbot.waitUntil(lambda: not window._busy)
+    continued = saved_again.args[0]
+    assert continued.id == reply.id and continued.status == "done"
+    assert continued.content.startswith(reply.content)
+    assert len(continued.content) > len(reply.content)
+    (widget,) = [w for w in window.transcript.messages() if w.role() == "assistant"]
+    assert widget.status() == "done" and not widget.status_label.isVisible()
+    assert widget.text() == continued.content
+    assert not widget.continue_button.isVisible()
 
 
 def test_regenerate_then_switch_branches(qtbot: QtBot, window: MainWindow):
