@@ -30,8 +30,8 @@ command -v "$PY" >/dev/null || die "no $PY found; install Python 3.11 or newer"
 os=$(uname -s)
 if [[ $os == Linux ]] && command -v apt-get >/dev/null; then
   # Compiler for llama.cpp; venv; D-Bus + gnome-keyring (Secret Service) and strace for the
-  # tests; Xvfb and the xcb libraries Qt's window needs on X11.
-  pkgs=(build-essential python3-venv dbus dbus-x11 gnome-keyring strace xvfb xauth
+  # tests; Xvfb and the xcb libraries Qt's window needs on X11; openssl signs bundles.
+  pkgs=(build-essential python3-venv dbus dbus-x11 gnome-keyring strace xvfb xauth openssl
         libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0
         libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1
         libfontconfig1 libdbus-1-3 libglib2.0-0)
