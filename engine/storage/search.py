@@ -42,7 +42,8 @@ def search(db: Connection, text: str, limit: int) -> list[SearchHit]:
     # Newest first, not bm25: ranking must score every match (≈100 ms for a word in most of
     # 100k messages), while rowid order stops after ``limit`` hits.
     message_rows = db.execute(
-        f"SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', {_SNIPPET_TOKENS}) "
+        # Column -1: the snippet comes from the answer or the thinking, whichever matched.
+        f"SELECT rowid, snippet(messages_fts, -1, char(2), char(3), '…', {_SNIPPET_TOKENS}) "
         f"FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
         (query, remaining)).fetchall()
     for message_id, raw in message_rows:

@@ -16,7 +16,12 @@ import sqlcipher3
 
 from engine.storage.db import Connection, translate
 from engine.storage.errors import DatabaseTooNew, MigrationFailed, StorageError
-from engine.storage.migrations import m0001_initial, m0002_search, m0003_egress_log
+from engine.storage.migrations import (
+    m0001_initial,
+    m0002_search,
+    m0003_egress_log,
+    m0004_search_thinking,
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _from_module(m0001_initial),
     _from_module(m0002_search),
     _from_module(m0003_egress_log),
+    _from_module(m0004_search_thinking),
 )
 LATEST_VERSION = MIGRATIONS[-1].number
 

@@ -27,6 +27,9 @@ _SEED = {
         "created_at, updated_at) VALUES (1, 1, NULL, 'user', 'pack hiking boots', 'done', 1, 1)",
         "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, "
         "created_at, updated_at) VALUES (2, 1, 1, 'assistant', 'half written', 'streaming', 1, 1)",
+        "INSERT INTO messages (id, conversation_id, parent_id, role, content, thinking, status, "
+        "created_at, updated_at) VALUES (3, 1, 1, 'assistant', 'boots first', "
+        "'ponder the zebras', 'done', 1, 1)",
         "UPDATE conversations SET active_leaf_id = 2 WHERE id = 1",
         "INSERT INTO settings (key, value) VALUES ('theme', 'dark')",
     ],
@@ -89,6 +92,8 @@ def test_store_opens_old_version_and_recovers(keychain, db_path, start):
         assert path[1].status == "interrupted"
         assert store.get_setting("theme") == "dark"
         assert [h.message_id for h in store.search("half")] == [2]
+        # Thinking written by any earlier version is searchable once m0004 has run.
+        assert [h.message_id for h in store.search("zebras")] == [3]
         kept = [(e.host, e.port, e.allowed) for e in store.egress_history()]
         assert kept == ([("example.org", 443, False)] if start >= 3 else [])
 

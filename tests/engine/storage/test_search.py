@@ -65,3 +65,19 @@ def test_limit(store):
         parent = store.add_message(conv.id, parent, "user", f"repeated word {i}").id
     assert len(store.search("repeated", limit=5)) == 5
     assert store.search("repeated", limit=0) == []
+
+
+def test_thinking_is_searchable_once_the_reply_is_finished(store):
+    conv = store.create_conversation("Birds")
+    q = store.add_message(conv.id, None, "user", "Which bird is the fastest?")
+    reply = store.begin_reply(conv.id, q.id, model_id="m")
+    store.update_reply(reply.id, "The peregrine falcon.", "Perhaps the swift, or a falcon?")
+    assert store.search("swift") == []  # still streaming: not indexed yet
+    store.finish_reply(reply.id, "The peregrine falcon.", "Perhaps the swift, or a falcon?",
+                       "done")
+    (hit,) = store.search("swift")
+    assert hit.message_id == reply.id
+    assert "«swift»" in hit.snippet  # the snippet comes from the thinking that matched
+    assert [h.message_id for h in store.search("peregrine")] == [reply.id]
+    store.delete_conversation(conv.id)
+    assert store.search("swift") == []
