@@ -1015,15 +1015,19 @@ def download_hosts() -> list[str]:
 
 
 def welcome_text() -> str:
-    """What the empty chat says: who answers, and whether the flagship runs here."""
+    """What the empty chat says: who answers, whether the flagship runs here, and which
+    model suits this computer best."""
     try:
         from engine.catalog.fit import fit_model  # noqa: PLC0415
         from engine.catalog.hardware import detect  # noqa: PLC0415
+        from engine.catalog.plan import recommend  # noqa: PLC0415
 
         catalog = load_catalog()
         have = installed(catalog)
         flagship = catalog.flagship
-        fit = fit_model(flagship, detect())
+        hardware = detect()
+        fit = fit_model(flagship, hardware)
+        best = recommend(catalog, hardware).model
     except HearthError:
         return "Ask anything. Nothing leaves this computer."
     lines = ["Ask anything. Nothing leaves this computer."]
@@ -1031,8 +1035,10 @@ def welcome_text() -> str:
         lines.append(f"{flagship.name} {flagship.quantization} is installed: pick it above.")
     else:
         lines.append(
-            f"You are chatting with the small starter model. The full assistant is "
-            f"{flagship.name} {flagship.quantization}; on this computer it "
-            f"{'would run ' + fit.describe() if fit.fits else fit.describe()}.")
-        lines.append(f"To get it: hearth models pull {flagship.id}")
+            "You are chatting with the small starter model. Hearth's full assistant is "
+            f"{flagship.name} {flagship.quantization}; on this computer: {fit.describe()}.")
+        lines.append(f"To get it: Models… above, or hearth models pull {flagship.id}")
+    if best.id != flagship.id and best.id not in have and best.id != catalog.default_id:
+        lines.append(f"Best for this computer: {best.name} {best.quantization} "
+                     f"({fit_model(best, hardware).describe()}).")
     return "\n\n".join(lines)
