@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
     regenerate_requested = Signal(int)
     edit_requested = Signal(int, str)
     continue_requested = Signal(int)
+    context_forget_requested = Signal()
     conversation_opened = Signal(object)  # conversation id or None (a new one)
     # After Forget everything: the store is gone and the window closes (the app then quits;
     # the next start is a first run).
@@ -240,6 +241,7 @@ class MainWindow(QMainWindow):
         self.regenerate_requested.connect(w.regenerate)
         self.edit_requested.connect(w.edit)
         self.continue_requested.connect(w.continue_reply)
+        self.context_forget_requested.connect(w.forget_context)
         self.conversation_opened.connect(w.open_conversation)
         w.model_loaded.connect(self._on_worker_model_loaded)
         w.model_failed.connect(self._on_worker_model_failed)
@@ -855,6 +857,7 @@ class MainWindow(QMainWindow):
         self._store_locked = False
         self._idle_timer.stop()
         self.worker.cancel()
+        self.context_forget_requested.emit()  # the model's KV cache holds the last turns
         self._queued.clear()
         self.pages.setCurrentWidget(self.lock_screen)
         self.statusBar().clearMessage()

@@ -160,6 +160,13 @@ class InferenceWorker(QObject):
         if finished is not None:
             self.generation_finished.emit(finished)
 
+    @Slot()
+    def forget_context(self) -> None:
+        """Wipe the last turns from the model's memory (the app is locking). Queued behind a
+        reply that is stopping, so it runs once that loop has ended."""
+        if self._chat is not None:
+            self._chat.session.forget()
+
     def cancel(self) -> None:
         """Called from the GUI thread: only sets a flag the generation loop checks."""
         self._control.cancel()

@@ -382,6 +382,11 @@ class ModelSession:
                 return chunk.reply
         raise InferenceError("The model stopped without finishing its reply.")
 
+    def forget(self) -> None:
+        """Wipe the conversation from the KV cache (its buffers are cleared, not only marked
+        free), e.g. when the app locks. The next turn evaluates its whole prompt again."""
+        self._reset_cache()
+
     def _reset_cache(self) -> None:
         self._cached = []
         self._native.clear()

@@ -74,6 +74,9 @@ def test_lock_hides_conversations_closes_the_store_and_needs_the_passcode(
     assert not window.sidebar.isVisible() and not window.transcript.isVisible()
     assert window.windowTitle() == "Hearth"
     assert window.store.locked and window.store._conn is None and window.store._key is None
+    # The model's KV cache held the conversation's tokens: wiped too.
+    session = window.worker._chat.session
+    qtbot.waitUntil(lambda: session._cached == [], timeout=10_000)
 
     window.lock_screen.passcode_edit.setText("0000")
     window.lock_screen.unlock_button.click()

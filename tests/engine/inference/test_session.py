@@ -142,3 +142,13 @@ def test_reply_that_fills_the_context_stops_with_a_notice(starter_model_path: Pa
             assert reply.stats.prompt_tokens + reply.stats.generated_tokens == 256
         else:  # the model chose to stop first; then it must have fit
             assert reply.stats.prompt_tokens + reply.stats.generated_tokens < 256
+
+
+def test_forget_wipes_the_cache_so_the_next_turn_starts_over(session: ModelSession):
+    messages = [ChatMessage("user", "Hello!")]
+    list(session.stream_chat(messages, GREEDY))
+    again = list(session.stream_chat(messages, GREEDY))[-1].reply  # type: ignore[union-attr]
+    assert again.stats.evaluated_tokens < again.stats.prompt_tokens  # reused
+    session.forget()
+    fresh = list(session.stream_chat(messages, GREEDY))[-1].reply  # type: ignore[union-attr]
+    assert fresh.stats.evaluated_tokens == fresh.stats.prompt_tokens
