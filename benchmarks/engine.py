@@ -143,7 +143,10 @@ def bench_hearth_tg(session: ModelSession, tg: int, reps: int) -> float:
     """
     rates = []
     session._reset_cache()
-    session.chat([ChatMessage("user", TG_PROMPT)], GenerationOptions(max_tokens=8, seed=0))
+    # Warm up with a whole untimed run: after Quiet's idle wait the CPU needs more than a few
+    # tokens to be back at speed (llama-bench's side spends that time starting its process
+    # and loading the model before it measures).
+    session.chat([ChatMessage("user", TG_PROMPT)], GenerationOptions(max_tokens=tg, seed=0))
     for seed in range(reps):
         session._reset_cache()
         reply = session.chat([ChatMessage("user", TG_PROMPT)],
