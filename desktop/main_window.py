@@ -11,7 +11,6 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import shiboken6
 from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QThread, QTimer, QUrl, Signal
@@ -1013,8 +1012,7 @@ def download_hosts() -> list[str]:
         catalog = load_catalog()
     except HearthError:
         return []
-    return sorted({host for m in catalog.models for url in m.urls
-                   if (host := urlsplit(url).hostname)})
+    return catalog.download_hosts()
 
 
 def welcome_text() -> str:

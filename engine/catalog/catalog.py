@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.errors import CatalogError
 
@@ -43,6 +44,11 @@ class Reasoning:
     budget: int = 4096  # default thinking budget in tokens; the user can change it
 
 
+# A catalog host may send a download on to its operator's own download servers: these domains
+# and their subdomains (Hugging Face serves files from its hf.co CDN). Nothing else is followed.
+REDIRECT_DOMAINS: dict[str, tuple[str, ...]] = {"huggingface.co": ("huggingface.co", "hf.co")}
+
+
 @dataclass(frozen=True)
 class CatalogModel:
     id: str
@@ -70,6 +76,11 @@ class CatalogModel:
     def is_reasoning(self) -> bool:
         return self.reasoning is not None
 
+    @property
+    def hosts(self) -> frozenset[str]:
+        """The hosts of this model's download URLs."""
+        return frozenset(host for url in self.urls if (host := urlsplit(url).hostname))
+
     def kv_bytes_per_token(self, bytes_per_element: float = 2.0) -> float:
         """K and V for every layer, for one token of context."""
         return 2 * self.layers * self.kv_heads * self.head_dim * bytes_per_element
@@ -92,6 +103,16 @@ class Catalog:
     @property
     def default(self) -> CatalogModel:
         return self.get(self.default_id)
+
+    def download_hosts(self) -> list[str]:
+        """Every host a model download may reach, for people: the catalog URLs' hosts, and
+        ``*.domain`` for the servers they may redirect to (see REDIRECT_DOMAINS)."""
+        hosts: set[str] = set()
+        for host in {h for m in self.models for h in m.hosts}:
+            hosts.add(host)
+            for domain in REDIRECT_DOMAINS.get(host, ()):
+                hosts.update((domain, f"*.{domain}"))
+        return sorted(hosts, key=lambda h: (h.removeprefix("*."), h.startswith("*.")))
 
     @property
     def flagship(self) -> CatalogModel:

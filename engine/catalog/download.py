@@ -43,7 +43,7 @@ from urllib.parse import urljoin, urlsplit
 
 import engine.policy
 from engine.catalog._files import CHUNK, check_free_space, fsync_dir
-from engine.catalog.catalog import CatalogModel
+from engine.catalog.catalog import REDIRECT_DOMAINS, CatalogModel
 from engine.catalog.gguf_info import check_header
 from engine.catalog.installed import find_file
 from engine.catalog.pins import pin, pinned
@@ -59,8 +59,6 @@ from engine.errors import (
 from engine.paths import ensure_private_dir, models_dir
 from engine.policy import Mode
 
-# A catalog host may redirect to its operator's own download hosts (subdomains of these).
-REDIRECT_DOMAINS: dict[str, tuple[str, ...]] = {"huggingface.co": ("huggingface.co", "hf.co")}
 MAX_REDIRECTS = 5
 TIMEOUT_S = 30.0
 PROGRESS_INTERVAL_S = 0.1
@@ -140,8 +138,7 @@ def download(
         consent()
         widened = True
     try:
-        hosts = {urlsplit(u).hostname or "" for u in model.urls}
-        with engine.policy.allow_downloads(hosts, reason=model.id):
+        with engine.policy.allow_downloads(model.hosts, reason=model.id):
             return _Download(model, part, progress, cancel, timeout).run(retries)
     finally:
         if widened:
@@ -231,7 +228,7 @@ class _Download:
     def _open(self, url: str, offset: int) -> Iterator[_Response]:
         digests: dict[str, str] = {}
         with contextlib.ExitStack() as windows:
-            allowed_hosts = {urlsplit(u).hostname or "" for u in self.model.urls}
+            allowed_hosts = set(self.model.hosts)
             for _hop in range(MAX_REDIRECTS + 1):
                 parts = urlsplit(url)
                 host = parts.hostname or ""
