@@ -362,7 +362,6 @@ class MainWindow(QMainWindow):
         self.open_conversation(conversation_id)
 
     def _on_sidebar_search_hit_selected(self, conversation_id: int, message_id: int) -> None:
-        self._conversation_id = None if message_id >= 0 else self._conversation_id
         self.open_conversation(conversation_id,
                                scroll_to=message_id if message_id >= 0 else None)
 
