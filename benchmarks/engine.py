@@ -1,13 +1,17 @@
 """Hearth's engine path against llama.cpp's own llama-bench, same source, same machine.
 
-    .venv/bin/python benchmarks/engine.py [--rounds 7] [--reps 3] [--threads N]
+    .venv/bin/python benchmarks/engine.py [--rounds 30] [--reps 1] [--threads N]
 
 Builds llama-bench once from the vendored llama.cpp inside the pinned llama-cpp-python sdist
 (cached under ~/.cache/hearth-build), then alternates measurements of llama-bench and of
 Hearth's ModelSession.stream_chat on the starter model with the same threads, context work,
-batch sizes, KV cache type and flash attention setting, and prints medians and the median of
-per-round ratios. Also: time to first token at turn 1 versus turn 10 of a growing conversation
-(KV-cache reuse). Measurements that another process disturbed are taken again (see Quiet).
+batch sizes, KV cache type and flash attention setting. Each round measures in the order
+A B B A (the next round B A A B), so a machine that drifts steadily slower or faster during a
+round affects both sides alike. Prints medians, the median of per-round ratios with a
+bootstrap 95 % confidence interval, and whether the ≥ 95 % target is shown: it is when the
+interval's lower end is at or above 95 %. Also: time to first token at turn 1 versus turn 10
+of a growing conversation (KV-cache reuse). Measurements that another process disturbed are
+taken again (see Quiet).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -36,6 +41,8 @@ from engine.inference import ChatMessage, GenerationOptions, ModelSession, open_
 
 VERSION = "0.3.36"  # must match pyproject.toml's llama-cpp-python pin
 PP, TG, BATCH = 512, 128, 512
+TARGET = 0.95  # Hearth / llama-bench, both pp and tg
+MIN_ROUNDS_FOR_VERDICT = 10  # a bootstrap over fewer rounds says little
 
 
 def llama_bench() -> Path:
@@ -219,11 +226,17 @@ def others_share(a: CpuSample, b: CpuSample) -> float:
 class Quiet:
     threshold: float  # largest share of the CPU others may use during a measurement
     attempts: int  # tries per measurement before keeping the least disturbed one
-    max_wait_s: float  # for the machine to go idle before each try
+    max_wait_s: float  # for the machine to go idle before a try that follows a disturbed one
     retried: int = 0
     disturbed: int = 0  # measurements kept although every try was disturbed
+    _busy: bool = True  # the last measurement was disturbed (or none was taken yet)
 
     def wait(self) -> None:
+        """Wait for other processes to leave the CPU, but only when the last measurement saw
+        them: sleeping before every measurement would let the cores idle down, and the side
+        measured right after the pause would pay for it."""
+        if not self._busy:
+            return
         deadline = time.monotonic() + self.max_wait_s
         said = False
         while time.monotonic() < deadline:
@@ -242,7 +255,8 @@ class Quiet:
             a = cpu_sample()
             value = fn()
             share = others_share(a, cpu_sample())
-            if share <= self.threshold:
+            self._busy = share > self.threshold
+            if not self._busy:
                 return value
             if attempt + 1 < self.attempts:
                 self.retried += 1
@@ -251,6 +265,17 @@ class Quiet:
         assert best is not None
         self.disturbed += 1
         return best[1]
+
+
+def bootstrap_median_ci(values: list[float], *, level: float = 0.95,
+                        resamples: int = 10_000) -> tuple[float, float]:
+    """Percentile bootstrap interval for the median of ``values`` (fixed seed: the same
+    figures give the same interval)."""
+    rng = random.Random(0)
+    n = len(values)
+    medians = sorted(statistics.median(rng.choices(values, k=n)) for _ in range(resamples))
+    tail = (1 - level) / 2
+    return medians[int(tail * resamples)], medians[int((1 - tail) * resamples) - 1]
 
 
 def machine() -> str:
@@ -267,9 +292,10 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=7,
-                        help="alternating rounds; the ratios are medians over rounds")
-    parser.add_argument("--reps", type=int, default=3,
+    parser.add_argument("--rounds", type=int, default=30,
+                        help="rounds of A B B A measurements; the ratios are medians over "
+                             "rounds")
+    parser.add_argument("--reps", type=int, default=1,
                         help="timed repetitions inside each measurement (median), both sides")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--quiet-threshold", type=float, default=0.03,
@@ -278,7 +304,8 @@ def main() -> int:
     parser.add_argument("--attempts", type=int, default=3,
                         help="tries per measurement before keeping the least disturbed one")
     parser.add_argument("--max-wait", type=float, default=120.0,
-                        help="seconds to wait for the machine to go idle before each try")
+                        help="seconds to wait for the machine to go idle after a disturbed "
+                             "measurement")
     args = parser.parse_args()
 
     catalog = load_catalog()
@@ -332,10 +359,17 @@ def main() -> int:
                                         "ttft1", "ttft10")}
     for r in range(args.rounds):
         for name, (theirs, ours) in pairs.items():
-            # Alternate which side goes first, so drift in machine load hits both alike.
-            order = [("bench", theirs), ("hearth", ours)]
-            for side, fn in order if r % 2 == 0 else reversed(order):
-                results[f"{side}_{name}"].append(quiet.measure(fn))
+            # A B B A, then B A A B: each side's two measurements sit symmetrically around
+            # the round's middle, so a steady drift in machine speed (these machines drift
+            # by ±15 % over seconds, invisible from inside the VM) cancels within the round.
+            first, second = ("bench", theirs), ("hearth", ours)
+            if r % 2:
+                first, second = second, first
+            got: dict[str, list[float]] = {"bench": [], "hearth": []}
+            for side, fn in (first, second, second, first):
+                got[side].append(quiet.measure(fn))
+            for side, values in got.items():
+                results[f"{side}_{name}"].append(statistics.fmean(values))
         t1, t10 = quiet.measure(lambda: ttft_turns(chat_session))
         results["ttft1"].append(t1)
         results["ttft10"].append(t10)
@@ -348,26 +382,40 @@ def main() -> int:
     def ratios(ours: str, base: str) -> list[float]:
         return [o / b for o, b in zip(results[ours], results[base], strict=True)]
 
-    def ratio(ours: str, base: str) -> str:
-        # Median of the per-round ratios: each round's pair ran back to back, so machine load
-        # drift cancels within a round. The range shows how far single rounds strayed.
+    verdicts = []
+
+    def ratio(ours: str, base: str, label: str) -> str:
+        # Median of the per-round ratios: each round's measurements ran back to back, so
+        # machine drift cancels within a round. The interval says how sure that median is;
+        # the range shows how far single rounds strayed.
         rs = ratios(ours, base)
-        return f"{statistics.median(rs):.1%} ({min(rs):.1%}–{max(rs):.1%})"
+        low, high = bootstrap_median_ci(rs)
+        if len(rs) < MIN_ROUNDS_FOR_VERDICT:
+            verdicts.append(f"{label} undecided (fewer than {MIN_ROUNDS_FOR_VERDICT} rounds)")
+        else:
+            verdicts.append(f"{label} {'shown' if low >= TARGET else 'not shown'} "
+                            f"(interval from {low:.1%})")
+        return (f"{statistics.median(rs):.1%} [{low:.1%}, {high:.1%}] "
+                f"({min(rs):.1%}–{max(rs):.1%}) | {med[ours] / med[base]:.1%}")
 
     print(f"Machine: {machine()}; threads {args.threads}; model {catalog.default.file}; "
-          f"llama-cpp-python {VERSION}; {args.rounds} alternating rounds of {args.reps} "
-          f"repetitions each side; {quiet.retried} disturbed measurements taken again, "
-          f"{quiet.disturbed} kept disturbed")
-    print(f"| measure | llama-bench | Hearth | Hearth / llama-bench, median of rounds (range) |\n"
-          f"|---|---|---|---|\n"
+          f"llama-cpp-python {VERSION}; {args.rounds} rounds of A B B A, {args.reps} timed "
+          f"repetition(s) per measurement; {quiet.retried} disturbed measurements taken "
+          f"again, {quiet.disturbed} kept disturbed")
+    print(f"| measure | llama-bench | Hearth | Hearth / llama-bench: median of rounds "
+          f"[95 % CI] (range) | ratio of medians |\n"
+          f"|---|---|---|---|---|\n"
           f"| prompt processing, pp{pp_tokens} in a {PP}-token context (tokens/s) | "
           f"{med['bench_pp']:.1f} | "
-          f"{med['hearth_pp']:.1f} | {ratio('hearth_pp', 'bench_pp')} |\n"
+          f"{med['hearth_pp']:.1f} | {ratio('hearth_pp', 'bench_pp', 'pp')} |\n"
           f"| generation, tg{TG} (tokens/s) | {med['bench_tg']:.1f} | {med['hearth_tg']:.1f} "
-          f"| {ratio('hearth_tg', 'bench_tg')} |")
+          f"| {ratio('hearth_tg', 'bench_tg', 'tg')} |")
     ttft = statistics.median(ratios("ttft10", "ttft1"))
     print(f"| time to first token, turn 1 → turn 10 (s) | | {med['ttft1']:.3f} → "
-          f"{med['ttft10']:.3f} | turn 10 / turn 1: {ttft:.2f}× |")
+          f"{med['ttft10']:.3f} | turn 10 / turn 1: {ttft:.2f}× | |")
+    print(f"Target ≥ {TARGET:.0%} of llama-bench: " + "; ".join(verdicts)
+          + ". Turn-10 time to first token ≤ 1.5 × turn 1: "
+          + ("met" if ttft <= 1.5 else "not met") + ".")
     return 0
 
 
