@@ -7,9 +7,10 @@ Builds llama-bench once from the vendored llama.cpp inside the pinned llama-cpp-
 Hearth's ModelSession.stream_chat on the starter model with the same threads, context work,
 batch sizes, KV cache type and flash attention setting. Each round measures in the order
 A B B A (the next round B A A B), so a machine that drifts steadily slower or faster during a
-round affects both sides alike. Prints medians, the median of per-round ratios with a
-bootstrap 95 % confidence interval, and whether the ≥ 95 % target is shown: it is when the
-interval's lower end is at or above 95 %. Also: time to first token at turn 1 versus turn 10
+round affects both sides alike. Every measurement of either side runs in a fresh process.
+Prints medians, the median of per-round ratios with a bootstrap 95 % confidence interval,
+and whether the ≥ 95 % target is shown: it is when the interval's lower end is at or above
+95 %. Also: time to first token at turn 1 versus turn 10
 of a growing conversation (KV-cache reuse). Measurements that another process disturbed are
 taken again (see Quiet).
 """
@@ -150,9 +151,8 @@ def bench_hearth_tg(session: ModelSession, tg: int, reps: int) -> float:
     """
     rates = []
     session._reset_cache()
-    # Warm up with a whole untimed run: after Quiet's idle wait the CPU needs more than a few
-    # tokens to be back at speed (llama-bench's side spends that time starting its process
-    # and loading the model before it measures).
+    # Warm up with a whole untimed run, as llama-bench warms up before it measures: in a fresh
+    # process the first pass over the memory-mapped weights also faults their pages in.
     session.chat([ChatMessage("user", TG_PROMPT)], GenerationOptions(max_tokens=tg, seed=0))
     for seed in range(reps):
         session._reset_cache()
@@ -177,6 +177,50 @@ def ttft_turns(session: ModelSession, turns: int = 10) -> tuple[float, float]:
         ttft.append(reply.stats.time_to_first_token_s)
         history.append(ChatMessage("assistant", reply.answer))
     return ttft[0], ttft[-1]
+
+
+def starter_model() -> Path:
+    path = find_file(load_catalog().default)
+    if path is None:
+        sys.exit("starter model missing: run scripts/setup.sh --no-launch")
+    return path
+
+
+def load(n_ctx: int, threads: int) -> ModelSession:
+    catalog = load_catalog()
+    session = open_model(starter_model(), entry=catalog.default, n_ctx=n_ctx, threads=threads,
+                         gpu_layers=0)
+    # The llama-bench command line states these; make sure Hearth really runs that way.
+    plan = session.plan
+    if (plan.kv_type, plan.flash_attn, plan.gpu_layers) != ("f16", False, 0):
+        sys.exit(f"the plan changed ({plan.describe()}): update llama-bench's arguments")
+    return session
+
+
+def tg_prompt_tokens(session: ModelSession) -> int:
+    return len(session.tokenize_prompt([ChatMessage("user", TG_PROMPT)]))
+
+
+def hearth_measurement(kind: str, threads: int, reps: int) -> float:
+    """One measurement of Hearth's side, in the context size llama-bench gives the same test.
+
+    Same context size on both sides. llama-bench sizes its context to each test (prompt +
+    generated + depth tokens, rounded up to 256 by llama.cpp), and the size matters even
+    though llama.cpp only attends over the used cells: without flash attention the V cache is
+    stored transposed, one row per dimension, kv_size cells long, so a larger context spreads
+    every attention read and KV write further apart in memory.
+    """
+    if kind == "pp":
+        # A 512-token context. stream_chat keeps at least one cell for the reply, so Hearth's
+        # prompt is 511 tokens and llama-bench runs -p 511 (the same 512-cell attention).
+        with load(PP, threads) as session:
+            return bench_hearth_pp(session, pp_messages(session, PP - 1), reps)
+    # tg: llama-bench -d puts the same number of cached tokens (the chat-formatted TG_PROMPT)
+    # before the generated ones, so both generate the same positions in the same context.
+    with load(PP, threads) as probe:
+        depth = tg_prompt_tokens(probe)
+    with load(depth + TG, threads) as session:
+        return bench_hearth_tg(session, TG, reps)
 
 
 # -- quiet measurements ----------------------------------------------------------------------
@@ -306,40 +350,22 @@ def main() -> int:
     parser.add_argument("--max-wait", type=float, default=120.0,
                         help="seconds to wait for the machine to go idle after a disturbed "
                              "measurement")
+    parser.add_argument("--child", choices=("pp", "tg"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.child:
+        # One Hearth measurement in this fresh process, printed for the parent (see below).
+        print(json.dumps(hearth_measurement(args.child, args.threads, args.reps)))
+        return 0
+
     catalog = load_catalog()
-    model_path = find_file(catalog.default)
-    if model_path is None:
-        sys.exit("starter model missing: run scripts/setup.sh --no-launch")
+    model_path = starter_model()
     exe = llama_bench()
-
-    def load(n_ctx: int) -> ModelSession:
-        session = open_model(model_path, entry=catalog.default, n_ctx=n_ctx,
-                             threads=args.threads, gpu_layers=0)
-        # The llama-bench command line states these; make sure Hearth really runs that way.
-        plan = session.plan
-        if (plan.kv_type, plan.flash_attn, plan.gpu_layers) != ("f16", False, 0):
-            sys.exit(f"the plan changed ({plan.describe()}): update llama-bench's arguments")
-        return session
-
-    # Same context size on both sides. llama-bench sizes its context to each test (prompt +
-    # generated + depth tokens, rounded up to 256 by llama.cpp), and the size matters even
-    # though llama.cpp only attends over the used cells: without flash attention the V cache
-    # is stored transposed, one row per dimension, kv_size cells long, so a larger context
-    # spreads every attention read and KV write further apart in memory. So pp and tg each get
-    # a Hearth session with llama-bench's context; the conversation test gets 2048.
-    #
-    # pp: a 512-token context. stream_chat keeps at least one cell for the reply, so Hearth's
-    # prompt is 511 tokens and llama-bench runs -p 511 (the same 512-cell attention).
-    pp_session = load(PP)
+    # The prompt sizes llama-bench must match: worked out here once, the same way each
+    # child works them out for itself.
     pp_tokens = PP - 1
-    pp_msgs = pp_messages(pp_session, pp_tokens)
-    # tg: llama-bench -d puts the same number of cached tokens (the chat-formatted TG_PROMPT)
-    # before the generated ones, so both generate the same positions in the same context.
-    chat_session = load(2048)
-    tg_depth = len(chat_session.tokenize_prompt([ChatMessage("user", TG_PROMPT)]))
-    tg_session = load(tg_depth + TG)
+    chat_session = load(2048, args.threads)
+    tg_depth = tg_prompt_tokens(chat_session)
     quiet = Quiet(args.quiet_threshold, args.attempts, args.max_wait)
 
     def llama_pp() -> float:
@@ -350,9 +376,24 @@ def main() -> int:
         return bench_llama(exe, model_path, args.threads, pp=0, tg=TG, depth=tg_depth,
                            reps=args.reps)
 
+    def hearth(kind: str) -> Callable[[], float]:
+        # Each Hearth measurement runs in a fresh process, as each llama-bench one does. In
+        # one long-lived process Hearth's generation once read 10 % slower than llama-bench
+        # for a whole 30-round run (and in about one process in twenty of a probe), while a
+        # bare decode loop in the same process did not: something fixed for the life of a
+        # process (not found yet) that a single process would count thirty times over.
+        def run() -> float:
+            out = subprocess.run(
+                [sys.executable, __file__, "--child", kind, "--threads", str(args.threads),
+                 "--reps", str(args.reps)],
+                capture_output=True, text=True, check=True,
+            ).stdout
+            return float(json.loads(out.splitlines()[-1]))
+        return run
+
     pairs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
-        "pp": (llama_pp, lambda: bench_hearth_pp(pp_session, pp_msgs, args.reps)),
-        "tg": (llama_tg, lambda: bench_hearth_tg(tg_session, TG, args.reps)),
+        "pp": (llama_pp, hearth("pp")),
+        "tg": (llama_tg, hearth("tg")),
     }
     results: dict[str, list[float]] = {k: [] for k in
                                        ("bench_pp", "hearth_pp", "bench_tg", "hearth_tg",
@@ -375,8 +416,7 @@ def main() -> int:
         results["ttft10"].append(t10)
         print(f"round {r + 1}/{args.rounds}: "
               + ", ".join(f"{k} {v[-1]:.4g}" for k, v in results.items()), file=sys.stderr)
-    for session in (pp_session, tg_session, chat_session):
-        session.close()
+    chat_session.close()
     med = {k: statistics.median(v) for k, v in results.items()}
 
     def ratios(ours: str, base: str) -> list[float]:
