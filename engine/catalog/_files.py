@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import Cancelled, NotEnoughDiskSpace
+from engine.paths import fsync_dir
 
 CHUNK = 1024 * 1024
 MIB = 1024**2
@@ -35,20 +36,6 @@ def sha256_file(path: Path, *, progress: Callable[[int], None] | None = None,
             if progress is not None:
                 progress(done)
     return digest.hexdigest()
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def write_private_atomic(path: Path, data: bytes) -> None:

@@ -73,6 +73,11 @@ class CatalogModel:
     notes: str = ""
 
     @property
+    def label(self) -> str:
+        """How people see the model: its name and quantization."""
+        return f"{self.name} {self.quantization}"
+
+    @property
     def is_reasoning(self) -> bool:
         return self.reasoning is not None
 

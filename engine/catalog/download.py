@@ -42,11 +42,11 @@ from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import engine.policy
-from engine.catalog._files import CHUNK, check_free_space, fsync_dir
+from engine.catalog._files import CHUNK, check_free_space
 from engine.catalog.catalog import REDIRECT_DOMAINS, CatalogModel
 from engine.catalog.gguf_info import check_header
-from engine.catalog.installed import find_file
-from engine.catalog.pins import pin, pinned
+from engine.catalog.installed import find_file, partial_path
+from engine.catalog.pins import expected_sha256, pin
 from engine.errors import (
     Cancelled,
     ChecksumMismatch,
@@ -56,7 +56,7 @@ from engine.errors import (
     NotEnoughDiskSpace,
     UnverifiableDownload,
 )
-from engine.paths import ensure_private_dir, models_dir
+from engine.paths import ensure_private_dir, fsync_dir, models_dir
 from engine.policy import Mode
 
 MAX_REDIRECTS = 5
@@ -90,11 +90,6 @@ class DownloadResult:
     resumed_from: int  # bytes of an earlier partial download that were kept
 
 
-def partial_path(model: CatalogModel) -> Path:
-    """Where an unfinished download of ``model`` is kept for resuming."""
-    return models_dir() / f"{model.file}.part"
-
-
 def download(
     model: CatalogModel,
     *,
@@ -117,10 +112,10 @@ def download(
     if not model.urls:
         where = ("It ships with Hearth: run scripts/setup.sh." if model.source else
                  "Import the file you have: hearth models import PATH.")
-        raise DownloadError(f"The catalog has no download address for {_label(model)}.", where)
+        raise DownloadError(f"The catalog has no download address for {model.label}.", where)
     installed_at = find_file(model)
     if installed_at is not None:
-        raise DownloadError(f"{_label(model)} is already installed ({installed_at}).",
+        raise DownloadError(f"{model.label} is already installed ({installed_at}).",
                             f"Check it with 'hearth models verify {model.id}', or remove it "
                             "first to download it again.")
     folder = ensure_private_dir(models_dir())
@@ -128,13 +123,13 @@ def download(
     have = part.stat().st_size if part.exists() else 0
     planned = model.size or model.approx_size
     if planned:
-        check_free_space(folder, max(0, planned - have), _label(model))
+        check_free_space(folder, max(0, planned - have), model.label)
 
     widened = False
     if engine.policy.current_mode() is Mode.LOCAL_ONLY:
         if consent is None:
             raise DownloadsOff(f"Local-only mode is on, so Hearth will not download "
-                               f"{_label(model)}. Nothing was written.")
+                               f"{model.label}. Nothing was written.")
         consent()
         widened = True
     try:
@@ -143,10 +138,6 @@ def download(
     finally:
         if widened:
             engine.policy.set_mode(Mode.LOCAL_ONLY)
-
-
-def _label(model: CatalogModel) -> str:
-    return f"{model.name} {model.quantization}"
 
 
 class _Dropped(Exception):
@@ -169,13 +160,7 @@ class _Download:
         self.model, self.part = model, part
         self.progress_cb, self.cancel, self.timeout = progress, cancel, timeout
         self.target = part.with_name(model.file)
-        pin_entry = pinned(model.file)
-        if model.sha256:
-            self.expected, self.expected_from = model.sha256, "the catalog"
-        elif pin_entry is not None:
-            self.expected, self.expected_from = pin_entry.sha256, "the pinned checksum"
-        else:
-            self.expected, self.expected_from = "", ""
+        self.expected, self.expected_from = expected_sha256(model, model.file)
         self.resumed_from = part.stat().st_size if part.exists() else 0
 
     # ---- the attempts ------------------------------------------------------------------
@@ -196,7 +181,7 @@ class _Download:
                     break  # this address does not answer: try the next URL, if any
         done = self.part.stat().st_size if self.part.exists() else 0
         raise DownloadError(
-            f"The download of {_label(self.model)} stopped after {done:,} bytes ({last}).")
+            f"The download of {self.model.label} stopped after {done:,} bytes ({last}).")
 
     def _attempt(self, url: str) -> DownloadResult:
         offset = self.part.stat().st_size if self.part.exists() else 0
@@ -206,7 +191,7 @@ class _Download:
             if self.expected and declared and declared[1] != self.expected:
                 raise DownloadError(
                     f"The server offers a different file than {self.expected_from} names for "
-                    f"{_label(self.model)} (its {declared[0]} is {declared[1]}). Nothing was "
+                    f"{self.model.label} (its {declared[0]} is {declared[1]}). Nothing was "
                     "downloaded.", "Report this; the catalog entry may be out of date.")
             if self.expected:
                 expected, source = self.expected, self.expected_from
@@ -215,8 +200,8 @@ class _Download:
             else:
                 raise UnverifiableDownload(
                     f"Neither the catalog nor the server gives a checksum for "
-                    f"{_label(self.model)}, so the download cannot be verified.")
-            check_free_space(self.part.parent, total - offset, _label(self.model))
+                    f"{self.model.label}, so the download cannot be verified.")
+            check_free_space(self.part.parent, total - offset, self.model.label)
             digest = self._hash_existing(offset)
             self._receive(r.response, digest, offset, total)
         return self._finish(digest.hexdigest(), expected, source, total,
@@ -263,7 +248,7 @@ class _Download:
                     response.close()
                     conn.close()
                 return
-            raise DownloadError(f"The server redirected the download of {_label(self.model)} "
+            raise DownloadError(f"The server redirected the download of {self.model.label} "
                                 f"more than {MAX_REDIRECTS} times.")
 
     def _check_response(self, r: _Response, offset: int) -> tuple[int, int]:
@@ -278,21 +263,21 @@ class _Download:
             found = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", headers.get("Content-Range", ""))
             if not found or int(found[1]) != offset:
                 raise DownloadError(f"The server answered a resumed download of "
-                                    f"{_label(self.model)} with the wrong part of the file.")
+                                    f"{self.model.label} with the wrong part of the file.")
             total = int(found[3]) if found[3] != "*" else 0
         elif r.status == 200:
             if offset:  # the server ignored Range: the body is the whole file
                 offset, self.resumed_from = 0, 0
             total = int(headers.get("Content-Length") or 0)
         else:
-            raise DownloadError(f"The server answered the download of {_label(self.model)} "
+            raise DownloadError(f"The server answered the download of {self.model.label} "
                                 f"with {r.status} {r.response.reason}.")
         if not total:
             total = self.model.size
         if not total:
-            raise DownloadError(f"The server did not say how large {_label(self.model)} is.")
+            raise DownloadError(f"The server did not say how large {self.model.label} is.")
         if self.model.size and total != self.model.size:
-            raise DownloadError(f"The server's file for {_label(self.model)} is {total:,} bytes; "
+            raise DownloadError(f"The server's file for {self.model.label} is {total:,} bytes; "
                                 f"the catalog says {self.model.size:,}. Nothing was downloaded.",
                                 "Report this; the catalog entry may be out of date.")
         return total, offset
@@ -346,13 +331,13 @@ class _Download:
         if actual != expected:
             self.part.unlink(missing_ok=True)
             raise ChecksumMismatch(
-                f"The downloaded {_label(self.model)} is damaged or not the expected file: its "
+                f"The downloaded {self.model.label} is damaged or not the expected file: its "
                 f"sha256 is {actual}, but {source} says {expected}.")
         try:
             check_header(self.part, expected_size=total)
         except ModelError as exc:
             self.part.unlink(missing_ok=True)
-            raise ModelError(f"The downloaded {_label(self.model)} is not a usable model "
+            raise ModelError(f"The downloaded {self.model.label} is not a usable model "
                              f"and was removed: {exc.user_message}") from None
         os.chmod(self.part, 0o600)
         os.replace(self.part, self.target)
@@ -404,7 +389,7 @@ def _write(out: BinaryIO, block: bytes, model: CatalogModel) -> None:
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NotEnoughDiskSpace(
-                f"The disk filled up while downloading {_label(model)}.") from None
+                f"The disk filled up while downloading {model.label}.") from None
         raise
 
 
@@ -432,7 +417,7 @@ def _check_redirect(model: CatalogModel, from_host: str, url: str) -> None:
     if any(to_host == d or to_host.endswith("." + d) for d in domains):
         return
     raise DownloadError(
-        f"The server sent the download of {_label(model)} to {to_host}, which is not one of "
+        f"The server sent the download of {model.label} to {to_host}, which is not one of "
         "the catalog's download hosts; Hearth did not follow it.",
         "Report this; the catalog entry may be out of date.")
 

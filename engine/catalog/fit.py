@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from engine.catalog.catalog import CatalogModel
 from engine.catalog.hardware import Hardware
-from engine.catalog.plan import MIN_CONTEXT, ModelShape, OffloadPlan, plan_offload
+from engine.catalog.plan import MIN_CONTEXT, ModelShape, OffloadPlan, format_gb, plan_offload
 from engine.errors import ModelDoesNotFit
 
 # Share of peak bandwidth llama.cpp's token generation reaches (measured figures in public
@@ -50,7 +50,7 @@ class Fit:
     def describe(self) -> str:
         """One line for people, e.g. "fully on GPU, ~32 tokens/s (estimate)"."""
         if self.plan is None or self.tokens_per_second is None:
-            return f"does not fit: needs ~{_gb(self.need_bytes)} (estimate)"
+            return f"does not fit: needs ~{format_gb(self.need_bytes)} (estimate)"
         speed = f"~{_rate(self.tokens_per_second)} tokens/s (estimate)"
         if self.kind is FitKind.GPU:
             where = "fully on GPU"
@@ -59,10 +59,6 @@ class Fit:
         else:
             where = "fits in RAM, CPU only"
         return f"{where}, {speed}"
-
-
-def _gb(n: int) -> str:
-    return f"{n / 1e9:.1f} GB"
 
 
 def _rate(tps: float) -> str:

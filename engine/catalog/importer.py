@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.catalog._files import CHUNK, check_free_space, fsync_dir, sha256_file
+from engine.catalog._files import CHUNK, check_free_space, sha256_file
 from engine.catalog.catalog import Catalog, CatalogModel
 from engine.catalog.gguf_info import GGUFInfo, read_gguf
-from engine.catalog.pins import pin, pinned
+from engine.catalog.pins import all_pins, expected_sha256, pin
 from engine.errors import Cancelled, ImportRejected, ModelError, NotEnoughDiskSpace
-from engine.paths import ensure_private_dir, models_dir
+from engine.paths import ensure_private_dir, fsync_dir, models_dir
 
 if TYPE_CHECKING:
     from engine.inference.types import Role
@@ -193,12 +193,13 @@ def _match(catalog: Catalog, name: str, info: GGUFInfo, digest: str,
     """The catalog entry the file is, by sha256 (catalog or pin), else by name and shape;
     and, when its checksum is to be pinned once installed, where the checksum came from."""
     by_hash = catalog.by_sha256(digest)
+    pins = all_pins() if by_hash is None else {}  # read once, and only when needed
     if by_hash is None:
-        by_hash = next((m for m in catalog.models if not m.sha256
-                        and (p := pinned(m.file)) is not None and p.sha256 == digest), None)
+        by_hash = next((m for m in catalog.models
+                        if expected_sha256(m, m.file, pins=pins)[0] == digest), None)
     if by_hash is not None:
         if by_hash.size and by_hash.size != info.size:
-            raise ImportRejected(f"“{name}” has the checksum of {_label(by_hash)} but not its "
+            raise ImportRejected(f"“{name}” has the checksum of {by_hash.label} but not its "
                                  "size.")
         return by_hash, ""
     same_name = catalog.by_file(name)
@@ -208,24 +209,20 @@ def _match(catalog: Catalog, name: str, info: GGUFInfo, digest: str,
             f"({info.architecture}, {info.quantization}). Hearth does not know its "
             "recommended settings or whether it reasons. Its checksum is pinned.")
         return None, "import of an unknown model"
-    reference = same_name.sha256 or (p.sha256 if (p := pinned(same_name.file)) else "")
+    reference, _ = expected_sha256(same_name, same_name.file, pins=pins)
     if reference:
         raise ImportRejected(
-            f"“{name}” has the name of {_label(same_name)} but not its checksum "
+            f"“{name}” has the name of {same_name.label} but not its checksum "
             f"(sha256 {digest}, expected {reference}).",
             "It is a different or damaged file: nothing was copied. Rename it to import it "
             "as an unknown model.")
     if (info.quantization, info.layers) != (same_name.quantization, same_name.layers):
         raise ImportRejected(
-            f"“{name}” has the name of {_label(same_name)} but is {info.quantization} with "
+            f"“{name}” has the name of {same_name.label} but is {info.quantization} with "
             f"{info.layers} layers (the catalog says {same_name.quantization}, "
             f"{same_name.layers}).",
             "Nothing was copied. Rename it to import it as an unknown model.")
     warnings.append(
-        f"The catalog has no checksum for {_label(same_name)}, so this file was matched by its "
+        f"The catalog has no checksum for {same_name.label}, so this file was matched by its "
         "name and shape, not verified. Its checksum is pinned from now on.")
     return same_name, "import (matched by name, not verified)"
-
-
-def _label(model: CatalogModel) -> str:
-    return f"{model.name} {model.quantization}"

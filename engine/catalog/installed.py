@@ -14,6 +14,11 @@ def search_dirs() -> list[Path]:
     return [models_dir(), bundled_models_dir()]
 
 
+def partial_path(model: CatalogModel) -> Path:
+    """Where an unfinished download of ``model`` is kept for resuming."""
+    return models_dir() / f"{model.file}.part"
+
+
 def find_file(model: CatalogModel) -> Path | None:
     for folder in search_dirs():
         candidate = folder / model.file
@@ -52,7 +57,7 @@ def resolve(catalog: Catalog, spec: str | None) -> tuple[Path, CatalogModel | No
     found = find_file(model)
     if found is None:
         raise ModelError(
-            f"{model.name} {model.quantization} is not installed.",
+            f"{model.label} is not installed.",
             "Run 'hearth models' to see what is installed and what fits this machine.",
         )
     return found, model

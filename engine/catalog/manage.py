@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from engine.catalog._files import fsync_dir, sha256_file
+from engine.catalog._files import sha256_file
 from engine.catalog.catalog import Catalog, CatalogModel
-from engine.catalog.installed import find_file
-from engine.catalog.pins import pinned, unpin
+from engine.catalog.installed import find_file, partial_path
+from engine.catalog.pins import expected_sha256, unpin
 from engine.errors import ModelNotRemovable
-from engine.paths import bundled_models_dir, models_dir
+from engine.paths import bundled_models_dir, fsync_dir, models_dir
 
 
 def disk_bytes(path: Path) -> int:
@@ -50,7 +50,7 @@ def model_states(catalog: Catalog) -> list[ModelState]:
     states = []
     for model in catalog.models:
         path = find_file(model)
-        part = models_dir() / f"{model.file}.part"
+        part = partial_path(model)
         states.append(ModelState(
             model=model, path=path,
             bundled=path is not None and path.parent == bundled_models_dir(),
@@ -92,7 +92,7 @@ def plan_removal(catalog: Catalog, spec: str) -> Removal:
     file_name = model.file if model is not None else spec
     if "/" in file_name or "\\" in file_name or not file_name.endswith(".gguf"):
         raise ModelNotRemovable(f"“{spec}” is neither a catalog id nor an imported model.")
-    label = f"{model.name} {model.quantization}" if model is not None else file_name
+    label = model.label if model is not None else file_name
     candidates = [models_dir() / file_name, models_dir() / f"{file_name}.part"]
     files = tuple(p for p in candidates if p.is_file())
     if not files:
@@ -150,13 +150,7 @@ def verify_file(path: Path, label: str, model: CatalogModel | None, *,
 
     Raises: Cancelled, OSError.
     """
-    pin_entry = pinned(path.name)
-    if model is not None and model.sha256:
-        expected, source = model.sha256, "the catalog"
-    elif pin_entry is not None:
-        expected, source = pin_entry.sha256, "the pinned checksum"
-    else:
-        expected, source = "", ""
+    expected, source = expected_sha256(model, path.name)
     actual = sha256_file(path, progress=progress, cancel=cancel)
     if not expected:
         verdict = Verdict.NO_REFERENCE
@@ -172,8 +166,7 @@ def to_verify(catalog: Catalog, spec: str | None) -> list[tuple[Path, str, Catal
     items: list[tuple[Path, str, CatalogModel | None]] = []
     for state in model_states(catalog):
         if state.path is not None and spec in (None, state.model.id):
-            items.append((state.path, f"{state.model.name} {state.model.quantization}",
-                          state.model))
+            items.append((state.path, state.model.label, state.model))
     for path in other_models(catalog):
         if spec in (None, path.name):
             items.append((path, path.name, None))

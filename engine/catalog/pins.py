@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engine.catalog._files import write_private_atomic
+from engine.catalog.catalog import CatalogModel
 from engine.paths import data_dir, ensure_private_dir
 
 PINS_FILE = "model-pins.json"
@@ -59,6 +61,27 @@ def pinned(file_name: str) -> Pin | None:
     """The pin for a model file name, or None."""
     with _lock:
         return _read().get(file_name)
+
+
+def all_pins() -> dict[str, Pin]:
+    """Every pin, by file name (one read of the pin file, for callers that look up many)."""
+    with _lock:
+        return _read()
+
+
+def expected_sha256(model: CatalogModel | None, file_name: str, *,
+                    pins: Mapping[str, Pin] | None = None) -> tuple[str, str]:
+    """The sha256 the model file ``file_name`` is held to, and where it comes from: the
+    catalog's (``model``'s), else the pinned one, else ``("", "")``. The pin file is read
+    only when the catalog has no checksum, and not at all when ``pins`` (from
+    :func:`all_pins`) is given.
+    """
+    if model is not None and model.sha256:
+        return model.sha256, "the catalog"
+    entry = pins.get(file_name) if pins is not None else pinned(file_name)
+    if entry is not None:
+        return entry.sha256, "the pinned checksum"
+    return "", ""
 
 
 def pin(file_name: str, sha256: str, size: int, source: str) -> None:

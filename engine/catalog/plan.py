@@ -61,7 +61,7 @@ class ModelShape:
             bits = _BITS_PER_WEIGHT.get(model.quantization, 8.0)
             size, estimate = int(model.parameters_b * 1e9 * bits / 8), True
         return cls(
-            name=f"{model.name} {model.quantization}",
+            name=model.label,
             weights_bytes=size,
             layers=model.layers,
             kv_heads=model.kv_heads,
@@ -107,11 +107,12 @@ class OffloadPlan:
         kv = "16-bit" if self.kv_type == "f16" else "8-bit"
         return (
             f"{self.model}: {self.placement}, {self.n_ctx:,}-token context, {kv} KV cache, "
-            f"{self.threads} threads, needs ~{_gb(self.gpu_bytes + self.ram_bytes)}"
+            f"{self.threads} threads, needs ~{format_gb(self.gpu_bytes + self.ram_bytes)}"
         )
 
 
-def _gb(n: int) -> str:
+def format_gb(n: int) -> str:
+    """Bytes in GB for people, e.g. "4.7 GB"."""
     return f"{n / 1e9:.1f} GB"
 
 
@@ -188,9 +189,9 @@ def plan_offload(
     pool = max(ram_free, hw.gpu_free if hw.has_gpu else 0)
     estimate = " (the exact file size is not confirmed)" if shape.size_is_estimate else ""
     raise ModelDoesNotFit(
-        f"{shape.name} needs about {_gb(smallest)}{estimate} even with a "
-        f"{contexts[-1]:,}-token context ({_gb(shape.weights_bytes)} of weights); this machine "
-        f"has about {_gb(pool)} free for it."
+        f"{shape.name} needs about {format_gb(smallest)}{estimate} even with a "
+        f"{contexts[-1]:,}-token context ({format_gb(shape.weights_bytes)} of weights); "
+        f"this machine has about {format_gb(pool)} free for it."
     )
 
 
@@ -243,6 +244,6 @@ def check_fit(catalog: Catalog, model: CatalogModel, hw: Hardware,
         alternative = recommend(catalog, hw).model
         raise ModelDoesNotFit(
             exc.user_message,
-            f"{alternative.name} {alternative.quantization} fits this machine; "
+            f"{alternative.label} fits this machine; "
             "pick it, or lower the context size.",
         ) from None

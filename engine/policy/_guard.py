@@ -74,14 +74,15 @@ def _frames() -> Iterable[FrameType]:
         frame = frame.f_back
 
 
-def _nearest_module(*, skip_stdlib: bool) -> str:
-    """The first calling module outside engine.policy (and the standard library)."""
+def _nearest_module() -> str:
+    """The first calling module outside engine.policy and the standard library (else the
+    nearest standard-library one)."""
     fallback = "?"
     for frame in _frames():
         module = _module_of(frame)
         if _in(module, ("engine.policy",)):
             continue
-        if skip_stdlib and module.split(".")[0] in _STDLIB:
+        if module.split(".")[0] in _STDLIB:
             fallback = module
             continue
         return module
@@ -128,8 +129,8 @@ def _is_address(host: str) -> bool:
 class _DownloadWindow:
     """While entered, the download code may reach ``hosts`` (if the mode allows downloads)."""
 
-    def __init__(self, guard: Guard, hosts: frozenset[str], reason: str) -> None:
-        self._guard, self.hosts, self.reason = guard, hosts, reason
+    def __init__(self, guard: Guard, hosts: frozenset[str]) -> None:
+        self._guard, self.hosts = guard, hosts
         self.resolved: dict[int, str] = {}  # thread id → the allowed host it last looked up
 
     def __enter__(self) -> None:
@@ -297,7 +298,7 @@ class Guard:
                 detail: str = "") -> EgressAttempt:
         entry = EgressAttempt(
             time=datetime.now(UTC), action=action, host=host, port=port,
-            module=_nearest_module(skip_stdlib=True), mode=self.mode, allowed=allowed,
+            module=_nearest_module(), mode=self.mode, allowed=allowed,
             detail=detail,
         )
         self.ledger.record(entry)
@@ -315,7 +316,7 @@ class Guard:
         if mode is self.mode:
             return
         if mode is not Mode.LOCAL_ONLY:
-            caller = _nearest_module(skip_stdlib=True)
+            caller = _nearest_module()
             if not _in(caller, self.user_action_modules):
                 self.refuse(Action.MODE, "", None, detail=f"{self.mode.label} → {mode.label}",
                             why="only you can allow downloads, in the settings.")
@@ -326,12 +327,12 @@ class Guard:
     def download_window(self, hosts: Iterable[str], reason: str) -> _DownloadWindow:
         wanted = frozenset(_normal(h) for h in hosts)
         first = min(wanted, default="")
-        if _nearest_module(skip_stdlib=True) not in self.download_modules:
+        if _nearest_module() not in self.download_modules:
             self.refuse(Action.CONNECT, first, None, detail=reason,
                         why="only the model download may reach the network.")
         if self.mode is Mode.LOCAL_ONLY:
             self.refuse(Action.CONNECT, first, None, detail=reason)
-        return _DownloadWindow(self, wanted, reason)
+        return _DownloadWindow(self, wanted)
 
 
 _guard: Guard | None = None

@@ -4,7 +4,6 @@ and restore into a new file that replaces the live one only once it is complete 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import secrets
@@ -12,12 +11,14 @@ from pathlib import Path
 
 import sqlcipher3
 
+from engine.paths import fsync_dir
 from engine.storage.db import (
     Connection,
     check_file,
     connect,
     create_private_file,
     integrity_problems,
+    remove_database_files,
     translate,
 )
 from engine.storage.errors import (
@@ -44,11 +45,11 @@ def export_to(db: Connection, dest: Path, passphrase: Passphrase) -> None:
         _export(db, tmp, passphrase)
         _fsync(tmp)
         os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     except OSError as exc:
         raise translate_os(exc) from exc
     finally:
-        _remove(tmp)
+        remove_database_files(tmp)
 
 
 def build_restored(src: Path, passphrase: Passphrase, dest_tmp: Path, key: DbKey) -> None:
@@ -111,17 +112,6 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    with contextlib.suppress(OSError):  # not every platform can open a directory
-        _fsync(path)
-
-
-def _remove(path: Path) -> None:
-    for suffix in ("", "-journal", "-wal", "-shm"):
-        with contextlib.suppress(FileNotFoundError):
-            Path(f"{path}{suffix}").unlink()
 
 
 def translate_os(exc: OSError) -> StorageError:

@@ -4,6 +4,7 @@ connection settings every store relies on. Also the one place sqlite errors beco
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -122,6 +123,23 @@ def create_private_file(path: Path) -> None:
     except OSError as exc:
         raise StorageIOError() from exc
     os.close(fd)
+
+
+def remove_database_files(path: Path) -> None:
+    """Delete the database file at ``path`` and its side files (-journal, -wal, -shm); a file
+    already gone is skipped.
+
+    Raises: OSError when one cannot be deleted.
+    """
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def rollback(conn: Connection) -> None:
+    """Roll back the open transaction, if sqlite has not rolled it back already."""
+    with contextlib.suppress(sqlcipher3.Error):
+        conn.execute("ROLLBACK")
 
 
 def translate(exc: sqlcipher3.Error) -> StorageError:

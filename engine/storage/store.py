@@ -19,12 +19,20 @@ from typing import Any
 
 import sqlcipher3
 
-from engine.paths import data_dir
+from engine.paths import data_dir, fsync_dir
 from engine.policy.types import Action, EgressAttempt, Mode
 from engine.storage import backup as _backup
 from engine.storage import export as _export
 from engine.storage import search as _search
-from engine.storage.db import Connection, check_file, connect, integrity_problems, translate
+from engine.storage.db import (
+    Connection,
+    check_file,
+    connect,
+    integrity_problems,
+    remove_database_files,
+    rollback,
+    translate,
+)
 from engine.storage.errors import (
     DatabaseBusy,
     DatabaseCorrupt,
@@ -54,7 +62,6 @@ from engine.storage.types import (
 
 DB_FILENAME = "hearth.db"
 MEMORY_PATH = Path(":memory:")
-SIDE_FILES = ("-wal", "-shm", "-journal")
 
 _MESSAGE_COLUMNS = (
     "m.id, m.conversation_id, m.parent_id, m.role, m.content, m.thinking, m.model_id, "
@@ -572,7 +579,7 @@ class ConversationStore:
             current = self._key
             assert current is not None  # _db() refuses a locked store
             tmp = self._path.with_name(f".{self._path.name}.restore.tmp")
-            _backup._remove(tmp)
+            remove_database_files(tmp)
             try:
                 _backup.build_restored(src, key, tmp, current)
                 self.close()
@@ -580,11 +587,11 @@ class ConversationStore:
                 if wal.exists() and wal.stat().st_size > 0:
                     raise DatabaseBusy()  # another connection still has the old WAL
                 os.replace(tmp, self._path)
-                _backup._fsync_dir(self._path.parent)
+                fsync_dir(self._path.parent)
             except OSError as exc:
                 raise _backup.translate_os(exc) from exc
             finally:
-                _backup._remove(tmp)
+                remove_database_files(tmp)
                 if self._conn is None:
                     self._conn = connect(self._path, current)
                     migrate(self._conn)
@@ -605,9 +612,7 @@ class ConversationStore:
                 self._keychain.delete_pending()
             self.close()
             try:
-                for suffix in ("", *SIDE_FILES):
-                    with contextlib.suppress(FileNotFoundError):
-                        Path(f"{self._path}{suffix}").unlink()
+                remove_database_files(self._path)
             except OSError as exc:
                 raise _backup.translate_os(exc) from exc
 
@@ -675,10 +680,10 @@ class ConversationStore:
                 yield db
                 db.execute("COMMIT")
             except sqlcipher3.Error as exc:
-                _rollback(db)
+                rollback(db)
                 raise translate(exc) from exc
             except BaseException:
-                _rollback(db)
+                rollback(db)
                 raise
             if durable:
                 self._last_durable = time.monotonic()
@@ -758,11 +763,6 @@ class ConversationStore:
         if db.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is None:
             return RecordNotFound("That message no longer exists.")
         return ReplyNotStreaming("That reply has already been finished.")
-
-
-def _rollback(db: Connection) -> None:
-    with contextlib.suppress(sqlcipher3.Error):
-        db.execute("ROLLBACK")
 
 
 def _time(value: float) -> datetime:

@@ -6,7 +6,6 @@ A shipped migration is never edited. ``PRAGMA user_version`` holds the last one 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from types import ModuleType
 
 import sqlcipher3
 
-from engine.storage.db import Connection, translate
+from engine.storage.db import Connection, rollback, translate
 from engine.storage.errors import DatabaseTooNew, MigrationFailed, StorageError
 from engine.storage.migrations import (
     m0001_initial,
@@ -80,18 +79,13 @@ def migrate(db: Connection, migrations: Sequence[Migration] = MIGRATIONS,
             db.execute(f"PRAGMA user_version = {int(migration.number)}")
         db.execute("COMMIT")
     except sqlcipher3.Error as exc:
-        _rollback(db)
+        rollback(db)
         error = translate(exc)
         if type(error) is StorageError:
             raise MigrationFailed(f"Upgrading the conversation database failed at "
                                   f"{migration.name}.") from exc
         raise error from exc
     except BaseException:
-        _rollback(db)
+        rollback(db)
         raise
     return pending[-1].number
-
-
-def _rollback(db: Connection) -> None:
-    with contextlib.suppress(sqlcipher3.Error):  # sqlite may have rolled back already
-        db.execute("ROLLBACK")
