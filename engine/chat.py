@@ -158,12 +158,6 @@ class Chat:
         self.conversation_id = conversation_id
         self._system_prompt = system_prompt
 
-    @property
-    def system_prompt(self) -> str:
-        if self.conversation_id is None:
-            return self._system_prompt
-        return self.store.get_conversation(self.conversation_id).system_prompt
-
     def send(self, question: str, options: GenerationOptions | None = None,
              control: GenerationControl | None = None) -> Turn:
         """Store ``question`` under the active branch and start its reply.

@@ -10,7 +10,7 @@ import argparse
 import contextlib
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
@@ -156,6 +156,21 @@ def _open_chat(args: argparse.Namespace, store: ConversationStore) -> Chat:
 
 
 @contextlib.contextmanager
+def _on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
+    """Ctrl+C (SIGINT) calls ``handler`` instead of raising KeyboardInterrupt, until the block
+    ends; the previous handler is put back then."""
+
+    def on_signal(_sig: int, _frame: FrameType | None) -> None:
+        handler()
+
+    previous = signal.signal(signal.SIGINT, on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def _chat_context(args: argparse.Namespace) -> Iterator[Chat]:
     """Store (with the egress ledger kept in it), then model; closed in reverse order."""
     import engine.policy  # noqa: PLC0415
@@ -192,16 +207,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     with _chat_context(args) as chat:
         control = GenerationControl()
-        previous = signal.getsignal(signal.SIGINT)
-
-        def stop(_sig: int, _frame: FrameType | None) -> None:
-            control.cancel()
-
-        signal.signal(signal.SIGINT, stop)
-        try:
+        with _on_ctrl_c(control.cancel):
             _run_turn(chat, " ".join(args.question), args, control)
-        finally:
-            signal.signal(signal.SIGINT, previous)
         return 130 if control.cancelled else 0
 
 
@@ -221,17 +228,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if not question or question in {"/exit", "/quit"}:
                 return 0
             control = GenerationControl()
-
-            def stop(_sig: int, _frame: FrameType | None, c: GenerationControl = control) -> None:
-                c.cancel()
-
-            previous = signal.signal(signal.SIGINT, stop)
-            try:
-                _run_turn(chat, question, args, control)
-            except PromptTooLong as exc:
-                print(f"hearth: {exc.full_message}", file=sys.stderr)
-            finally:
-                signal.signal(signal.SIGINT, previous)
+            with _on_ctrl_c(control.cancel):
+                try:
+                    _run_turn(chat, question, args, control)
+                except PromptTooLong as exc:
+                    print(f"hearth: {exc.full_message}", file=sys.stderr)
 
 
 def _fmt_size(n: int) -> str:
@@ -271,7 +272,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def _models_list() -> int:
     from engine.catalog import load_catalog  # noqa: PLC0415
-    from engine.catalog.fit import fit_model  # noqa: PLC0415
+    from engine.catalog.fit import fit_shape  # noqa: PLC0415
     from engine.catalog.hardware import detect  # noqa: PLC0415
     from engine.catalog.manage import disk_bytes, model_states, other_models  # noqa: PLC0415
     from engine.catalog.plan import ModelShape, recommend  # noqa: PLC0415
@@ -292,7 +293,7 @@ def _models_list() -> int:
         size = _fmt_size(shape.weights_bytes) + ("~" if shape.size_is_estimate else "")
         on_disk = "bundled" if state.bundled else (_fmt_size(state.disk_bytes)
                                                    if state.installed else "-")
-        fit = fit_model(m, hw)
+        fit = fit_shape(shape, hw)
         tags = " (default)" if m.id == catalog.default_id else ""
         tags += " (flagship)" if m.id == catalog.flagship_id else ""
         if state.partial_bytes and not state.installed:
@@ -364,23 +365,19 @@ def _models_pull(args: argparse.Namespace) -> int:
         sys.stderr.write(f"\r\033[K{line}" if tty else f"{line}\n")
         sys.stderr.flush()
 
-    def stop(_sig: int, _frame: FrameType | None) -> None:
-        cancel.set()
-
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
-        result = download(model, consent=allow_this_download if args.allow_download else None,
-                          progress=show, cancel=cancel)
-    except Cancelled:
-        part = partial_path(model)
-        kept = part.stat().st_size if part.exists() else 0
-        print(f"\nStopped; {_fmt_size(kept)} kept. Run the same command to resume.",
-              file=sys.stderr)
-        return 130
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if tty and started:
-            sys.stderr.write("\n")
+    consent = allow_this_download if args.allow_download else None
+    with _on_ctrl_c(cancel.set):
+        try:
+            result = download(model, consent=consent, progress=show, cancel=cancel)
+        except Cancelled:
+            part = partial_path(model)
+            kept = part.stat().st_size if part.exists() else 0
+            print(f"\nStopped; {_fmt_size(kept)} kept. Run the same command to resume.",
+                  file=sys.stderr)
+            return 130
+        finally:
+            if tty and started:
+                sys.stderr.write("\n")
     resumed = f", resumed from {_fmt_size(result.resumed_from)}" if result.resumed_from else ""
     print(f"Installed {model.name} {model.quantization}: {result.path} "
           f"({_fmt_size(result.size)}{resumed}; sha256 verified against "

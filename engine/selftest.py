@@ -29,6 +29,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.catalog.catalog import CatalogModel
 
 PROMPT = "Hearth self-test: name one colour of the sky."
 MAX_TOKENS = 8
@@ -96,16 +100,6 @@ def _exc_text(exc: Exception) -> str:
     return str(full if isinstance(full, str) else exc)[:400]
 
 
-def _sha256(path: Path) -> str:
-    import hashlib  # noqa: PLC0415
-
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 class _Run:
     """State shared by the in-process checks: the answer, the store's file and passphrase."""
 
@@ -113,6 +107,7 @@ class _Run:
         self.database = folder / "selftest.db"
         self.passphrase = secrets.token_urlsafe(24)
         self.model_path: Path | None = None
+        self.entry: CatalogModel | None = None
         self.answer = ""
         self.conversation_id: int | None = None
 
@@ -130,33 +125,30 @@ class _Run:
     def model(self) -> str:
         from engine import paths  # noqa: PLC0415
         from engine.catalog import load_catalog  # noqa: PLC0415
+        from engine.catalog._files import sha256_file  # noqa: PLC0415
 
-        catalog = load_catalog()
-        entry = catalog.get(catalog.default_id)
+        entry = load_catalog().default
         path = paths.bundled_models_dir() / entry.file
         if not path.is_file():
             raise _Failed(f"{entry.file} is missing from {path.parent}")
         size = path.stat().st_size
         if entry.size and size != entry.size:
             raise _Failed(f"{path} is {size:,} bytes, the catalog says {entry.size:,}")
-        if entry.sha256 and _sha256(path) != entry.sha256:
+        if entry.sha256 and sha256_file(path) != entry.sha256:
             raise _Failed(f"{path} does not match the catalog's sha256")
-        self.model_path = path
+        self.model_path, self.entry = path, entry
         return f"{path} ({size / 1e6:.0f} MB, sha256 matches the catalog)"
 
     def answer_and_store(self) -> str:
-        from engine.catalog import load_catalog  # noqa: PLC0415
         from engine.chat import Chat  # noqa: PLC0415
         from engine.inference import Answer, GenerationOptions, open_model  # noqa: PLC0415
         from engine.storage import open_store  # noqa: PLC0415
 
         if self.model_path is None:
             raise _Failed("skipped: no starter model")
-        catalog = load_catalog()
-        entry = catalog.get(catalog.default_id)
         options = GenerationOptions(temperature=0.0, max_tokens=MAX_TOKENS, seed=1)
         with open_store(self.database, passphrase=self.passphrase) as store, \
-                open_model(self.model_path, entry=entry, n_ctx=512) as session:
+                open_model(self.model_path, entry=self.entry, n_ctx=512) as session:
             chat = Chat(store, session)
             turn = chat.send(PROMPT, options)
             parts = [c.text for c in turn if isinstance(c, Answer)]

@@ -131,16 +131,6 @@ class NativeModel:
 
     # -- metadata ----------------------------------------------------------------------------
 
-    def meta(self, key: str) -> str:
-        buf = ctypes.create_string_buffer(4096)
-        n = self._ll.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
-        if n < 0:
-            return ""
-        if n >= len(buf):
-            buf = ctypes.create_string_buffer(n + 1)
-            self._ll.llama_model_meta_val_str(self._model, key.encode(), buf, len(buf))
-        return buf.value.decode("utf-8", "replace")
-
     def chat_template(self) -> str:
         raw = self._ll.llama_model_chat_template(self._model, None)
         return raw.decode("utf-8", "replace") if raw else ""

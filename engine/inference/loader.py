@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from engine.catalog.catalog import CatalogModel, Reasoning, Sampling
@@ -22,8 +23,7 @@ def shape_for(path: Path, entry: CatalogModel | None) -> ModelShape:
         check_header(path, expected_size=entry.size)
         shape = ModelShape.from_catalog(entry)
         actual = path.stat().st_size
-        return ModelShape(**{**shape.__dict__, "weights_bytes": actual,
-                             "size_is_estimate": False})
+        return dataclasses.replace(shape, weights_bytes=actual, size_is_estimate=False)
     info = read_gguf(path)
     return ModelShape(
         name=info.name,
