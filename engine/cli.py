@@ -15,7 +15,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from engine.catalog.catalog import Catalog, CatalogModel
+    from engine.catalog.catalog import Catalog
     from engine.chat import Chat
     from engine.inference import GenerationControl, GenerationOptions, Reply
     from engine.storage import ConversationStore
@@ -313,16 +313,6 @@ def _models_list() -> int:
     return 0
 
 
-def _catalog_entry(catalog: Catalog, model_id: str) -> CatalogModel:
-    from engine.errors import ModelError  # noqa: PLC0415
-
-    try:
-        return catalog.get(model_id)
-    except KeyError:
-        raise ModelError(f"“{model_id}” is not in the model catalog.",
-                         "Run 'hearth models' to see the ids.") from None
-
-
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -337,11 +327,12 @@ def _models_pull(args: argparse.Namespace) -> int:
     import engine.policy  # noqa: PLC0415
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.download import Progress, download, partial_path  # noqa: PLC0415
+    from engine.catalog.installed import catalog_entry  # noqa: PLC0415
     from engine.errors import Cancelled  # noqa: PLC0415
     from engine.policy import Mode  # noqa: PLC0415
 
     catalog = load_catalog()
-    model = _catalog_entry(catalog, args.id)
+    model = catalog_entry(catalog, args.id)
     cancel = threading.Event()
     tty = sys.stderr.isatty()
 

@@ -37,6 +37,19 @@ def installed(catalog: Catalog) -> dict[str, Path]:
     return found
 
 
+def catalog_entry(catalog: Catalog, model_id: str) -> CatalogModel:
+    """The catalog's entry for ``model_id``, installed or not.
+
+    Raises: ModelError when the catalog has no such id.
+    """
+    try:
+        return catalog.get(model_id)
+    except KeyError:
+        raise ModelError(
+            f"“{model_id}” is not in the model catalog.", "Run 'hearth models' to see the ids."
+        ) from None
+
+
 def resolve(catalog: Catalog, spec: str | None) -> tuple[Path, CatalogModel | None]:
     """A model the person named: a catalog id, a .gguf path, or None for the default.
 
@@ -47,13 +60,7 @@ def resolve(catalog: Catalog, spec: str | None) -> tuple[Path, CatalogModel | No
         if not path.is_file():
             raise ModelError(f"There is no model file at {path}.")
         return path, catalog.by_file(path.name)
-    model_id = spec or catalog.default_id
-    try:
-        model = catalog.get(model_id)
-    except KeyError:
-        raise ModelError(
-            f"“{model_id}” is not in the model catalog.", "Run 'hearth models' to see the ids."
-        ) from None
+    model = catalog_entry(catalog, spec or catalog.default_id)
     found = find_file(model)
     if found is None:
         raise ModelError(
