@@ -16,13 +16,13 @@ from engine import paths
 from engine.storage import ConversationStore, StorageError, open_memory_store, open_store
 
 
-def open_history(parent: None = None) -> ConversationStore | None:
+def open_history() -> ConversationStore | None:
     """The encrypted store; when it cannot be opened, the person chooses between chatting
     without saving and quitting (the default: nothing is touched either way)."""
     try:
         return open_store()
     except StorageError as exc:
-        box = QMessageBox(parent)
+        box = QMessageBox()
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("Your conversation history cannot be opened")
         box.setText(exc.user_message)

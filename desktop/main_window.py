@@ -48,8 +48,11 @@ from desktop.widgets.privacy_toggle import PrivacyToggleWidget
 from desktop.widgets.sidebar import SidebarWidget
 from desktop.widgets.transcript_view import TranscriptView
 from desktop.workers.inference_worker import InferenceWorker
-from engine.catalog import CatalogModel, Sampling, load_catalog
+from engine.catalog import Catalog, CatalogModel, Sampling, load_catalog
+from engine.catalog.fit import fit_model
+from engine.catalog.hardware import Hardware, detect
 from engine.catalog.installed import installed
+from engine.catalog.plan import recommend
 from engine.errors import HearthError, ModelDoesNotFit
 from engine.inference import FinishReason, Notice, Reply
 from engine.policy import Mode
@@ -68,6 +71,7 @@ T = TypeVar("T")
 FLUSH_INTERVAL_MS = 33
 # How long a deleted conversation can be brought back before it is really deleted.
 UNDO_DELETE_MS = 10_000
+GREETING = "Ask anything. Nothing leaves this computer."
 GEOMETRY_SETTING = "window.geometry"
 SPLITTER_SETTING = "window.splitter"
 # The idle-lock setting counts in minutes.
@@ -120,7 +124,6 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         self._conversation_id: int | None = None
         self._stream: _Stream | None = None
-        self._busy = False
         self._ready = False
         self._n_ctx = 0
         self._queued: list[str] = []
@@ -133,7 +136,17 @@ class MainWindow(QMainWindow):
         self._models_dialog: ModelsDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self.settings = AppSettings()
-        self._store_locked = False
+        # Read once: models.toml ships with the app, and hardware detection imports llama.cpp
+        # (and may run nvidia-smi), too slow for every new chat on the GUI thread.
+        self._catalog: Catalog | None = None
+        self._catalog_error: HearthError | None = None
+        try:
+            self._catalog = load_catalog()
+        except HearthError as exc:
+            self._catalog_error = exc
+        self._hardware: Hardware | None = None
+        with contextlib.suppress(HearthError):
+            self._hardware = detect()
 
         self._build_widgets()
         self._build_worker(model)
@@ -144,6 +157,11 @@ class MainWindow(QMainWindow):
         self._refresh_conversations()
         self._show_welcome()
         self._start_loading(self._initial_model)
+
+    @property
+    def _busy(self) -> bool:
+        """A reply is streaming (or waiting for the model to load)."""
+        return self._stream is not None
 
     # -- construction ----------------------------------------------------------------------
 
@@ -211,6 +229,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.undo_button)
         self.statusBar().addPermanentWidget(self.model_label)
         self._fill_model_picker()
+        self._update_welcome()
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
@@ -291,13 +310,13 @@ class MainWindow(QMainWindow):
 
     def _fill_model_picker(self) -> None:
         self.model_picker.clear()
-        try:
-            catalog = load_catalog()
-            have = installed(catalog)
-        except HearthError as exc:
+        catalog = self._catalog
+        if catalog is None:
             self.model_picker.addItem("No model catalog", "")
-            self.model_picker.setToolTip(exc.full_message)
+            if self._catalog_error is not None:
+                self.model_picker.setToolTip(self._catalog_error.full_message)
             return
+        have = installed(catalog)
         for model in catalog.models:
             if model.id in have:
                 self.model_picker.addItem(f"{model.name} {model.quantization}", model.id)
@@ -445,7 +464,6 @@ class MainWindow(QMainWindow):
 
     def _begin_stream(self, reply: MessageWidget, question: MessageWidget | None) -> None:
         self._stream = _Stream(reply, question)
-        self._busy = True
         self.composer.set_busy(True)
         self._flush_timer.start()
         self.transcript.scroll_to_bottom()
@@ -515,12 +533,9 @@ class MainWindow(QMainWindow):
             QGuiApplication.clipboard().setText(answers[-1].text())
             self.statusBar().showMessage("Answer copied.", 3000)
 
-    def _on_transcript_copy_requested(self, message_id: int) -> None:
-        widget = (self.transcript.message_widget(message_id) if message_id >= 0
-                  else self.transcript.last_message())
-        if widget is not None:
-            QGuiApplication.clipboard().setText(widget.text())
-            self.statusBar().showMessage("Copied.", 3000)
+    def _on_transcript_copy_requested(self, _message_id: int) -> None:
+        # The message widget has already put its text on the clipboard.
+        self.statusBar().showMessage("Copied.", 3000)
 
     def _on_transcript_link_activated(self, url: QUrl) -> None:
         # A browser is egress by another process: never opened without asking.
@@ -572,7 +587,7 @@ class MainWindow(QMainWindow):
             self._queued.clear()
             self._end_stream("error", None, exc.user_message)
         idx = self.model_picker.findData(self._initial_model)
-        if self._ready is False and idx >= 0:
+        if idx >= 0:  # _ready is False here: _start_loading cleared it
             self.model_picker.setCurrentIndex(idx)
 
     # -- streaming -------------------------------------------------------------------------
@@ -658,7 +673,6 @@ class MainWindow(QMainWindow):
             if error:
                 stream.widget.notes_label.setText(error)
                 stream.widget.notes_label.show()
-        self._busy = False
         self.composer.set_busy(False)
         if self._forgetting:
             self._forget_now()
@@ -671,7 +685,7 @@ class MainWindow(QMainWindow):
         """Widening asks first (Cancel by default); narrowing back never does."""
         mode = Mode(value)
         if mode is Mode.DOWNLOADS_ALLOWED:
-            dialog = PrivacyConfirmDialog(download_hosts(), self)
+            dialog = PrivacyConfirmDialog(download_hosts(self._catalog), self)
             dialog.setObjectName("privacy_confirm_dialog")
             accepted = dialog.exec() == QDialog.DialogCode.Accepted
             dialog.deleteLater()
@@ -694,8 +708,7 @@ class MainWindow(QMainWindow):
             return store.protection_description, store.egress_count(), store.saved
 
         def show(details: tuple[str, int, bool]) -> None:
-            if shiboken6.isValid(dialog):
-                dialog.set_store_details(*details)
+            dialog.set_store_details(*details)  # BackgroundOp skips this once dialog is gone
 
         BackgroundOp(dialog, read).success(show).failure(self._show_error).run()
         dialog.open()
@@ -732,7 +745,10 @@ class MainWindow(QMainWindow):
         self.close()
 
     def open_models_dialog(self) -> ModelsDialog:
-        dialog = ModelsDialog(parent=self)
+        # Hardware is measured afresh (free memory changes while the app runs); the welcome
+        # text then uses that measurement.
+        dialog = ModelsDialog(self._catalog, parent=self)
+        self._hardware = dialog.hardware
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(self._on_models_dialog_finished)
         self._models_dialog = dialog
@@ -746,6 +762,7 @@ class MainWindow(QMainWindow):
         index = self.model_picker.findData(current)
         if index >= 0:
             self.model_picker.setCurrentIndex(index)
+        self._update_welcome()
         self.privacy_toggle.set_mode(engine.policy.current_mode())
         self._models_dialog = None
 
@@ -825,9 +842,11 @@ class MainWindow(QMainWindow):
         self._op(save, saved)
 
     def _current_catalog_entry(self) -> CatalogModel | None:
+        if self._catalog is None:
+            return None
         try:
-            return load_catalog().get(self.model_picker.currentData() or "")
-        except (HearthError, KeyError):
+            return self._catalog.get(self.model_picker.currentData() or "")
+        except KeyError:
             return None
 
     # -- app lock --------------------------------------------------------------------------
@@ -852,7 +871,6 @@ class MainWindow(QMainWindow):
         if self._locked or self._closing or self._forgetting:
             return
         self._locked = True
-        self._store_locked = False
         self._idle_timer.stop()
         self.worker.cancel()
         self.context_forget_requested.emit()  # the model's KV cache holds the last turns
@@ -885,7 +903,6 @@ class MainWindow(QMainWindow):
             store.lock()
 
         def closed(_result: None) -> None:
-            self._store_locked = True
             self.lock_screen.set_ready(True)
             self.store_locked.emit()
 
@@ -928,7 +945,10 @@ class MainWindow(QMainWindow):
         """An empty chat says what answers here and how to get the flagship model."""
         self.transcript.hide()
         self.welcome_label.show()
-        self.welcome_label.setText(welcome_text())
+
+    def _update_welcome(self) -> None:
+        """Write the welcome text (at start, and when installed models may have changed)."""
+        self.welcome_label.setText(welcome_text(self._catalog, self._hardware))
 
     # -- window state ----------------------------------------------------------------------
 
@@ -1005,32 +1025,31 @@ def _branches(store: ConversationStore, path: list[Message]) -> dict[int, tuple[
     return out
 
 
-def download_hosts() -> list[str]:
-    """The hosts the catalog's models download from (what *Downloads allowed* opens)."""
-    try:
-        catalog = load_catalog()
-    except HearthError:
-        return []
+def download_hosts(catalog: Catalog | None = None) -> list[str]:
+    """The hosts the catalog's models download from (what *Downloads allowed* opens);
+    without ``catalog``, the shipped one is read."""
+    if catalog is None:
+        try:
+            catalog = load_catalog()
+        except HearthError:
+            return []
     return catalog.download_hosts()
 
 
-def welcome_text() -> str:
+def welcome_text(catalog: Catalog | None, hardware: Hardware | None) -> str:
     """What the empty chat says: who answers, whether the flagship runs here, and which
-    model suits this computer best."""
+    model suits this computer best. None for either (it could not be read): the short
+    greeting only."""
+    if catalog is None or hardware is None:
+        return GREETING
     try:
-        from engine.catalog.fit import fit_model  # noqa: PLC0415
-        from engine.catalog.hardware import detect  # noqa: PLC0415
-        from engine.catalog.plan import recommend  # noqa: PLC0415
-
-        catalog = load_catalog()
         have = installed(catalog)
         flagship = catalog.flagship
-        hardware = detect()
         fit = fit_model(flagship, hardware)
         best = recommend(catalog, hardware).model
     except HearthError:
-        return "Ask anything. Nothing leaves this computer."
-    lines = ["Ask anything. Nothing leaves this computer."]
+        return GREETING
+    lines = [GREETING]
     if flagship.id in have:
         lines.append(f"{flagship.name} {flagship.quantization} is installed: pick it above.")
     else:

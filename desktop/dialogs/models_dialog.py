@@ -215,7 +215,7 @@ class ModelsDialog(QDialog):
         model = self._selected_model()
         if model is None:
             return
-        hosts = sorted({u.split("/")[2] for u in model.urls})
+        hosts = sorted(model.hosts)
         local_only = engine.policy.current_mode() is Mode.LOCAL_ONLY
         question = (f"Download {model.name} {model.quantization} from {', '.join(hosts)}?")
         if local_only:

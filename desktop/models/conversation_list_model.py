@@ -31,10 +31,8 @@ _Index = QModelIndex | QPersistentModelIndex
 class Roles(IntEnum):
     CONVERSATION_ID = Qt.ItemDataRole.UserRole + 1  # int, or None on a header
     KIND = Qt.ItemDataRole.UserRole + 2  # "header", "conversation" or "hit"
-    PINNED = Qt.ItemDataRole.UserRole + 3
     SNIPPET_HTML = Qt.ItemDataRole.UserRole + 4  # search hits: matches in highlighted spans
     MESSAGE_ID = Qt.ItemDataRole.UserRole + 5  # search hits: None for a title match
-    UPDATED_AT = Qt.ItemDataRole.UserRole + 6
 
 
 @dataclass(frozen=True)
@@ -177,10 +175,6 @@ class ConversationListModel(QAbstractListModel):
             return f"{summary.title or 'Untitled'}{', pinned' if summary.pinned else ''}"
         if role == Roles.CONVERSATION_ID:
             return summary.id
-        if role == Roles.PINNED:
-            return summary.pinned
-        if role == Roles.UPDATED_AT:
-            return summary.updated_at
         return None
 
     def flags(self, index: _Index) -> Qt.ItemFlag:

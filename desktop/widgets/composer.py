@@ -105,9 +105,6 @@ class ComposerWidget(QWidget):
     def focus_input(self) -> None:
         self.text_edit.setFocus()
 
-    def set_placeholder_text(self, text: str) -> None:
-        self.text_edit.setPlaceholderText(text)
-
     def is_busy(self) -> bool:
         return self._busy
 

@@ -189,9 +189,6 @@ class MessageWidget(QFrame):
         """The rendered text, as a person reads it."""
         return self.body.plain_text()
 
-    def set_text(self, markdown: str) -> None:
-        self.body.set_markdown(markdown, final=self._status != "streaming")
-
     def set_stats(self, stats: Stats | MessageStats | None) -> None:
         tip = stats_text(stats)
         self.setToolTip(tip)

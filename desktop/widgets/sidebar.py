@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -93,20 +94,16 @@ class _ConversationDelegate(QStyledItemDelegate):
 def _hit_document(title: str, snippet: str, width: int) -> QTextDocument:
     doc = QTextDocument()
     doc.setDocumentMargin(0)
-    doc.setHtml(f"<b>{_escape(title)}</b><br>{snippet}")
+    doc.setHtml(f"<b>{html.escape(title, quote=False)}</b><br>{snippet}")
     doc.setTextWidth(width)
     return doc
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 class SidebarWidget(QWidget):
     """Signals only: the window talks to the store and feeds the results back with
     ``set_conversations`` and ``set_search_results``."""
 
-    conversation_selected = Signal(int)
+    conversation_selected = Signal(int)  # an ordinary row; a search hit emits only the next
     search_hit_selected = Signal(int, int)  # conversation id, message id (-1: title match)
     new_requested = Signal()
     rename_requested = Signal(int, str)
@@ -224,11 +221,12 @@ class SidebarWidget(QWidget):
         conversation_id = self.model.conversation_id(current)
         if self._quiet or conversation_id is None:
             return
-        self.conversation_selected.emit(conversation_id)
-        if current.data(Roles.KIND) == "hit":
+        if current.data(Roles.KIND) == "hit":  # one signal per pick: the window opens it once
             message_id = current.data(Roles.MESSAGE_ID)
             self.search_hit_selected.emit(conversation_id,
                                           -1 if message_id is None else message_id)
+        else:
+            self.conversation_selected.emit(conversation_id)
 
     def _on_list_view_custom_context_menu_requested(self, pos: QPoint) -> None:
         index = self.list_view.indexAt(pos)

@@ -30,7 +30,6 @@ class ThinkingSectionWidget(QWidget):
     only while thinking. ``clock`` returns seconds (monotonic); tests pass their own."""
 
     answer_now_requested = Signal()
-    expanded_changed = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None, *,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -162,7 +161,6 @@ class ThinkingSectionWidget(QWidget):
         self.text_edit.setVisible(checked)
         self.header_button.setAccessibleName(
             f"{self.header_button.text()}, {'expanded' if checked else 'collapsed'}")
-        self.expanded_changed.emit(checked)
 
     def _on_answer_now_button_clicked(self) -> None:
         self.answer_now_button.setEnabled(False)  # one request is enough

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -83,56 +84,37 @@ class InferenceWorker(QObject):
 
     @Slot(str)
     def send(self, question: str) -> None:
-        chat = self._chat
-        if chat is None:
-            self.generation_failed.emit("No model is loaded yet.")
-            return
-        self._control = GenerationControl()
-        try:
-            turn = chat.send(question, self.options, self._control)
-        except HearthError as exc:
-            self.generation_failed.emit(exc.full_message)
-            return
-        self._run(turn)
+        self._start(lambda chat, control: chat.send(question, self.options, control),
+                    (HearthError,))
 
     @Slot(int)
     def regenerate(self, reply_id: int) -> None:
-        chat = self._chat
-        if chat is None:
-            self.generation_failed.emit("No model is loaded yet.")
-            return
-        self._control = GenerationControl()
-        try:
-            turn = chat.regenerate(reply_id, self.options, self._control)
-        except (HearthError, ValueError) as exc:
-            self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
-            return
-        self._run(turn)
+        self._start(lambda chat, control: chat.regenerate(reply_id, self.options, control),
+                    (HearthError, ValueError))
 
     @Slot(int)
     def continue_reply(self, reply_id: int) -> None:
-        chat = self._chat
-        if chat is None:
-            self.generation_failed.emit("No model is loaded yet.")
-            return
-        self._control = GenerationControl()
-        try:
-            turn = chat.continue_reply(reply_id, self.options, self._control)
-        except (HearthError, ValueError) as exc:
-            self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
-            return
-        self._run(turn)
+        self._start(lambda chat, control: chat.continue_reply(reply_id, self.options, control),
+                    (HearthError, ValueError))
 
     @Slot(int, str)
     def edit(self, message_id: int, new_text: str) -> None:
+        self._start(
+            lambda chat, control: chat.edit(message_id, new_text, self.options, control),
+            (HearthError, ValueError))
+
+    def _start(self, make_turn: Callable[[Chat, GenerationControl], Turn],
+               errors: tuple[type[Exception], ...]) -> None:
+        """Make a turn with a fresh GenerationControl and stream it; ``errors`` raised while
+        making it are reported through ``generation_failed``."""
         chat = self._chat
         if chat is None:
             self.generation_failed.emit("No model is loaded yet.")
             return
         self._control = GenerationControl()
         try:
-            turn = chat.edit(message_id, new_text, self.options, self._control)
-        except (HearthError, ValueError) as exc:
+            turn = make_turn(chat, self._control)
+        except errors as exc:
             self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
             return
         self._run(turn)
