@@ -235,10 +235,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
                     print(f"hearth: {exc.full_message}", file=sys.stderr)
 
 
-def _fmt_size(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
-
-
 def _models_args(p: argparse.ArgumentParser) -> None:
     msub = p.add_subparsers(dest="models_command", metavar="{pull,import,remove,verify}")
     pull = msub.add_parser("pull", help="download a catalog model (resumes an earlier try)")
@@ -275,36 +271,36 @@ def _models_list() -> int:
     from engine.catalog.fit import fit_shape  # noqa: PLC0415
     from engine.catalog.hardware import detect  # noqa: PLC0415
     from engine.catalog.manage import disk_bytes, model_states, other_models  # noqa: PLC0415
-    from engine.catalog.plan import ModelShape, recommend  # noqa: PLC0415
+    from engine.catalog.plan import ModelShape, format_size, recommend  # noqa: PLC0415
 
     catalog: Catalog = load_catalog()
     hw = detect()
     ram_bw, gpu_bw = hw.bandwidths()
-    gpu = (f", GPU {hw.gpu_name} {_fmt_size(hw.gpu_free)} free (~{gpu_bw / 1e9:.0f} GB/s)"
+    gpu = (f", GPU {hw.gpu_name} {format_size(hw.gpu_free)} free (~{gpu_bw / 1e9:.0f} GB/s)"
            if hw.has_gpu else "")
     print(f"This machine: {hw.backend.value} backend, {hw.physical_cores} cores, "
-          f"{_fmt_size(hw.ram_available)} of {_fmt_size(hw.ram_total)} RAM free "
+          f"{format_size(hw.ram_available)} of {format_size(hw.ram_total)} RAM free "
           f"(~{ram_bw / 1e9:.0f} GB/s){gpu}.\n")
     print(f"{'':2}{'id':38} {'size':>9}  {'on disk':>8}  {'needs':>8}  fit on this machine")
     for state in model_states(catalog):
         m = state.model
         shape = ModelShape.from_catalog(m)
         mark = "*" if state.installed else " "
-        size = _fmt_size(shape.weights_bytes) + ("~" if shape.size_is_estimate else "")
-        on_disk = "bundled" if state.bundled else (_fmt_size(state.disk_bytes)
+        size = format_size(shape.weights_bytes) + ("~" if shape.size_is_estimate else "")
+        on_disk = "bundled" if state.bundled else (format_size(state.disk_bytes)
                                                    if state.installed else "-")
         fit = fit_shape(shape, hw)
         tags = " (default)" if m.id == catalog.default_id else ""
         tags += " (flagship)" if m.id == catalog.flagship_id else ""
         if state.partial_bytes and not state.installed:
-            tags += f" (partly downloaded: {_fmt_size(state.partial_bytes)})"
-        print(f"{mark:2}{m.id:38} {size:>9}  {on_disk:>8}  {_fmt_size(fit.need_bytes):>8}  "
+            tags += f" (partly downloaded: {format_size(state.partial_bytes)})"
+        print(f"{mark:2}{m.id:38} {size:>9}  {on_disk:>8}  {format_size(fit.need_bytes):>8}  "
               f"{fit.describe()}{tags}")
     others = other_models(catalog)
     if others:
         print("\nImported models the catalog does not know:")
         for path in others:
-            print(f"* {path.name:38} {_fmt_size(disk_bytes(path)):>9}")
+            print(f"* {path.name:38} {format_size(disk_bytes(path)):>9}")
     rec = recommend(catalog, hw)
     print("\n* installed   ~ size from the hosting page, not yet confirmed   tokens/s: "
           "generation speed estimated from memory bandwidth")
@@ -328,6 +324,7 @@ def _models_pull(args: argparse.Namespace) -> int:
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.download import Progress, download, partial_path  # noqa: PLC0415
     from engine.catalog.installed import catalog_entry  # noqa: PLC0415
+    from engine.catalog.plan import format_size  # noqa: PLC0415
     from engine.errors import Cancelled  # noqa: PLC0415
     from engine.policy import Mode  # noqa: PLC0415
 
@@ -345,13 +342,13 @@ def _models_pull(args: argparse.Namespace) -> int:
     def show(p: Progress) -> None:
         if not started:  # the first report: the server answered and the download begins
             started.append(True)
-            kept = f" (resuming at {_fmt_size(p.done)})" if p.done else ""
+            kept = f" (resuming at {format_size(p.done)})" if p.done else ""
             print(f"Downloading {model.name} {model.quantization}{kept} …", file=sys.stderr)
         if not tty and p.done not in (p.resumed_from, p.total):
             return
         share = f" ({p.done / p.total:.0%})" if p.total else ""
         eta = f", about {_duration(p.eta_s)} left" if p.eta_s else ""
-        line = (f"{_fmt_size(p.done)} of {_fmt_size(p.total)}{share}, "
+        line = (f"{format_size(p.done)} of {format_size(p.total)}{share}, "
                 f"{p.speed / 1e6:.1f} MB/s{eta}")
         sys.stderr.write(f"\r\033[K{line}" if tty else f"{line}\n")
         sys.stderr.flush()
@@ -363,15 +360,15 @@ def _models_pull(args: argparse.Namespace) -> int:
         except Cancelled:
             part = partial_path(model)
             kept = part.stat().st_size if part.exists() else 0
-            print(f"\nStopped; {_fmt_size(kept)} kept. Run the same command to resume.",
+            print(f"\nStopped; {format_size(kept)} kept. Run the same command to resume.",
                   file=sys.stderr)
             return 130
         finally:
             if tty and started:
                 sys.stderr.write("\n")
-    resumed = f", resumed from {_fmt_size(result.resumed_from)}" if result.resumed_from else ""
+    resumed = f", resumed from {format_size(result.resumed_from)}" if result.resumed_from else ""
     print(f"Installed {model.name} {model.quantization}: {result.path} "
-          f"({_fmt_size(result.size)}{resumed}; sha256 verified against "
+          f"({format_size(result.size)}{resumed}; sha256 verified against "
           f"{result.verified_against}).")
     return 0
 
@@ -401,11 +398,12 @@ def _models_import(args: argparse.Namespace) -> int:
 def _models_remove(args: argparse.Namespace) -> int:
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.manage import disk_bytes, plan_removal, remove  # noqa: PLC0415
+    from engine.catalog.plan import format_size  # noqa: PLC0415
 
     removal = plan_removal(load_catalog(), args.id)
-    print(f"Remove {removal.label} ({_fmt_size(removal.disk_bytes)} on disk):")
+    print(f"Remove {removal.label} ({format_size(removal.disk_bytes)} on disk):")
     for path in removal.files:
-        print(f"  {path}  {_fmt_size(disk_bytes(path))}")
+        print(f"  {path}  {format_size(disk_bytes(path))}")
     if not args.yes:
         try:
             answer = input("Remove these files? [y/N] ").strip().lower()
@@ -415,7 +413,7 @@ def _models_remove(args: argparse.Namespace) -> int:
             print("Nothing removed.")
             return 1
     freed = remove(removal)
-    print(f"Removed {removal.label}; {_fmt_size(freed)} freed.")
+    print(f"Removed {removal.label}; {format_size(freed)} freed.")
     return 0
 
 

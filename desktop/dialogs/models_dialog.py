@@ -41,16 +41,13 @@ from engine.catalog.fit import fit_model
 from engine.catalog.hardware import Hardware, detect
 from engine.catalog.importer import ImportResult, import_model
 from engine.catalog.manage import model_states, other_models, plan_removal, remove
+from engine.catalog.plan import format_size
 from engine.errors import Cancelled, HearthError
 from engine.policy import Mode
 
 COLUMNS = ("Model", "Installed", "On disk", "Fit on this machine (estimate)")
 # (title, question) → True to go ahead. Replaceable so tests can answer as a person would.
 Confirm = Callable[[str, str], bool]
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB"
 
 
 def _allow_this_download() -> None:
@@ -151,15 +148,15 @@ class ModelsDialog(QDialog):
             if state.installed:
                 installed = "Installed (ships with Hearth)" if state.bundled else "Installed"
             elif state.partial_bytes:
-                installed = f"Partly downloaded ({_size(state.partial_bytes)})"
+                installed = f"Partly downloaded ({format_size(state.partial_bytes)})"
             else:
                 installed = "Not installed"
-            on_disk = _size(state.disk_bytes) if state.installed and not state.bundled else ""
+            on_disk = format_size(state.disk_bytes) if state.installed and not state.bundled else ""
             self._add_row(m.id, f"{m.name} {m.quantization}", installed, on_disk,
                           fit_model(m, self.hardware).describe())
         for path in other_models(self.catalog):
             self._add_row(path.name, path.name, "Installed (not in the catalog)",
-                          _size(path.stat().st_size), "")
+                          format_size(path.stat().st_size), "")
         if selected in self._row_ids:
             self.table.selectRow(self._row_ids.index(selected))
         self._update_buttons()
@@ -295,7 +292,7 @@ class ModelsDialog(QDialog):
             return
         files = "\n".join(f"• {p.name}" for p in removal.files)
         if not self.confirm("Remove model", f"Remove {removal.label}? This deletes:\n{files}\n"
-                            f"and frees {_size(removal.disk_bytes)}."):
+                            f"and frees {format_size(removal.disk_bytes)}."):
             self.status.setText("Nothing was removed.")
             return
         try:
@@ -303,7 +300,7 @@ class ModelsDialog(QDialog):
         except OSError as exc:
             show_error(self, exc)
             return
-        self.status.setText(f"Removed {removal.label}; {_size(freed)} freed.")
+        self.status.setText(f"Removed {removal.label}; {format_size(freed)} freed.")
         self.refresh()
 
     # ---- the worker thread -----------------------------------------------------------------
@@ -339,7 +336,7 @@ class ModelsDialog(QDialog):
             if update.total:
                 self.progress.setValue(int(1000 * update.done / update.total))
             eta = f", about {update.eta_s:.0f} s left" if update.eta_s else ""
-            self.status.setText(f"{_size(update.done)} of {_size(update.total)}, "
+            self.status.setText(f"{format_size(update.done)} of {format_size(update.total)}, "
                                 f"{update.speed / 1e6:.1f} MB/s{eta}")
         elif isinstance(update, tuple):
             done, total = update

@@ -116,6 +116,11 @@ def format_gb(n: int) -> str:
     return f"{n / 1e9:.1f} GB"
 
 
+def format_size(n: int) -> str:
+    """A file size for people: "4.7 GB", or "98 MB" below a gigabyte."""
+    return format_gb(n) if n >= 1e9 else f"{n / 1e6:.0f} MB"
+
+
 def _contexts(shape: ModelShape, requested: int | None) -> list[int]:
     """Context sizes to try, largest first: the request (or default), halving to the floor."""
     top = min(requested or shape.default_context, shape.context_length)
