@@ -18,6 +18,7 @@ taken again (see Quiet).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
 import platform
@@ -40,7 +41,8 @@ from engine.catalog import load_catalog  # noqa: E402
 from engine.catalog.installed import find_file  # noqa: E402
 from engine.inference import ChatMessage, GenerationOptions, ModelSession, open_model  # noqa: E402
 
-VERSION = "0.3.36"  # must match pyproject.toml's llama-cpp-python pin
+# The llama-cpp-python measured; llama-bench is built from the same version's sdist.
+VERSION = importlib.metadata.version("llama-cpp-python")
 PP, TG, BATCH = 512, 128, 512
 TARGET = 0.95  # Hearth / llama-bench, both pp and tg
 MIN_ROUNDS_FOR_VERDICT = 10  # a bootstrap over fewer rounds says little
@@ -105,7 +107,7 @@ def pp_messages(session: ModelSession, pp: int) -> list[ChatMessage]:
     a binary search followed by a short walk back lands on ``pp`` exactly.
     """
     def count(n_chars: int) -> int:
-        return len(session.tokenize_prompt([ChatMessage("user", LONG_PROMPT[:n_chars])]))
+        return session.count_tokens([ChatMessage("user", LONG_PROMPT[:n_chars])])
 
     lo, hi = 1, len(LONG_PROMPT)  # the largest prefix with count <= pp lies in [lo, hi]
     while lo < hi:
@@ -131,7 +133,7 @@ def bench_hearth_pp(session: ModelSession, messages: list[ChatMessage], reps: in
     rates = []
     # One untimed run first, as llama-bench warms up before its timed repetitions.
     for rep in range(reps + 1):
-        session._reset_cache()
+        session.forget()
         reply = session.chat(messages, GenerationOptions(max_tokens=1, temperature=0))
         if reply.stats.evaluated_tokens != reply.stats.prompt_tokens:
             raise SystemExit("the prompt was partly reused from the cache: not a pp run")
@@ -150,12 +152,12 @@ def bench_hearth_tg(session: ModelSession, tg: int, reps: int) -> float:
     token on the starter model, measured on the 2-core machine).
     """
     rates = []
-    session._reset_cache()
+    session.forget()
     # Warm up with a whole untimed run, as llama-bench warms up before it measures: in a fresh
     # process the first pass over the memory-mapped weights also faults their pages in.
     session.chat([ChatMessage("user", TG_PROMPT)], GenerationOptions(max_tokens=tg, seed=0))
     for seed in range(reps):
-        session._reset_cache()
+        session.forget()
         reply = session.chat([ChatMessage("user", TG_PROMPT)],
                              GenerationOptions(max_tokens=tg, seed=seed))
         if reply.stats.generated_tokens != tg:
@@ -167,7 +169,7 @@ def bench_hearth_tg(session: ModelSession, tg: int, reps: int) -> float:
 
 
 def ttft_turns(session: ModelSession, turns: int = 10) -> tuple[float, float]:
-    session._reset_cache()
+    session.forget()
     history: list[ChatMessage] = []
     ttft = []
     for i in range(turns):
@@ -198,17 +200,18 @@ def load(n_ctx: int, threads: int) -> ModelSession:
 
 
 def tg_prompt_tokens(session: ModelSession) -> int:
-    return len(session.tokenize_prompt([ChatMessage("user", TG_PROMPT)]))
+    return session.count_tokens([ChatMessage("user", TG_PROMPT)])
 
 
-def hearth_measurement(kind: str, threads: int, reps: int) -> float:
+def hearth_measurement(kind: str, threads: int, reps: int, depth: int) -> float:
     """One measurement of Hearth's side, in the context size llama-bench gives the same test.
 
     Same context size on both sides. llama-bench sizes its context to each test (prompt +
     generated + depth tokens, rounded up to 256 by llama.cpp), and the size matters even
     though llama.cpp only attends over the used cells: without flash attention the V cache is
     stored transposed, one row per dimension, kv_size cells long, so a larger context spreads
-    every attention read and KV write further apart in memory.
+    every attention read and KV write further apart in memory. ``depth`` is the token count
+    of the chat-formatted TG_PROMPT (tg_prompt_tokens), worked out once by the parent.
     """
     if kind == "pp":
         # A 512-token context. stream_chat keeps at least one cell for the reply, so Hearth's
@@ -217,8 +220,6 @@ def hearth_measurement(kind: str, threads: int, reps: int) -> float:
             return bench_hearth_pp(session, pp_messages(session, PP - 1), reps)
     # tg: llama-bench -d puts the same number of cached tokens (the chat-formatted TG_PROMPT)
     # before the generated ones, so both generate the same positions in the same context.
-    with load(PP, threads) as probe:
-        depth = tg_prompt_tokens(probe)
     with load(depth + TG, threads) as session:
         return bench_hearth_tg(session, TG, reps)
 
@@ -351,18 +352,19 @@ def main() -> int:
                         help="seconds to wait for the machine to go idle after a disturbed "
                              "measurement")
     parser.add_argument("--child", choices=("pp", "tg"), help=argparse.SUPPRESS)
+    parser.add_argument("--depth", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
         # One Hearth measurement in this fresh process, printed for the parent (see below).
-        print(json.dumps(hearth_measurement(args.child, args.threads, args.reps)))
+        print(json.dumps(hearth_measurement(args.child, args.threads, args.reps, args.depth)))
         return 0
 
     catalog = load_catalog()
     model_path = starter_model()
     exe = llama_bench()
-    # The prompt sizes llama-bench must match: worked out here once, the same way each
-    # child works them out for itself.
+    # The prompt sizes both sides must match, worked out here once: the tg children get
+    # tg_depth on their command line.
     pp_tokens = PP - 1
     chat_session = load(2048, args.threads)
     tg_depth = tg_prompt_tokens(chat_session)
@@ -385,7 +387,7 @@ def main() -> int:
         def run() -> float:
             out = subprocess.run(
                 [sys.executable, __file__, "--child", kind, "--threads", str(args.threads),
-                 "--reps", str(args.reps)],
+                 "--reps", str(args.reps), "--depth", str(tg_depth)],
                 capture_output=True, text=True, check=True,
             ).stdout
             return float(json.loads(out.splitlines()[-1]))

@@ -21,10 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.catalog import load_catalog  # noqa: E402
-from engine.catalog.installed import find_file  # noqa: E402
 from engine.inference import ChatMessage, ModelSession, open_model  # noqa: E402
-
-TG = 128
 
 
 def _engine_bench() -> object:
@@ -39,16 +36,16 @@ def _engine_bench() -> object:
     return module
 
 
-def bare_loop(session: ModelSession, prompt: list[int]) -> float:
-    """llama.cpp alone: evaluate the prompt, then TG single-token decodes with fixed ids."""
+def bare_loop(session: ModelSession, prompt: list[int], tg: int) -> float:
+    """llama.cpp alone: evaluate the prompt, then ``tg`` single-token decodes with fixed ids."""
     native = session._native
     session.forget()
     native.decode(prompt, lambda: False)
     start = time.perf_counter()
-    for i in range(TG):
+    for i in range(tg):
         native.decode_one(1000 + i)
     native._ll.llama_synchronize(native._ctx)
-    return TG / (time.perf_counter() - start)
+    return tg / (time.perf_counter() - start)
 
 
 def main() -> int:
@@ -58,9 +55,8 @@ def main() -> int:
     args = parser.parse_args()
     hb = _engine_bench()
     catalog = load_catalog()
-    model = find_file(catalog.default)
-    if model is None:
-        sys.exit("starter model missing: run scripts/setup.sh --no-launch")
+    model = hb.starter_model()  # type: ignore[attr-defined]
+    tg = hb.TG  # type: ignore[attr-defined]
     exe = hb.llama_bench()  # type: ignore[attr-defined]
     session = open_model(model, entry=catalog.default, n_ctx=256, threads=args.threads,
                          gpu_layers=0)
@@ -68,9 +64,9 @@ def main() -> int:
     results: dict[str, list[float]] = {"llama-bench": [], "bare loop": [], "Hearth": []}
     for _ in range(args.rounds):
         results["llama-bench"].append(hb.bench_llama(  # type: ignore[attr-defined]
-            exe, model, args.threads, pp=0, tg=TG, depth=len(prompt), reps=1))
-        results["bare loop"].append(bare_loop(session, prompt))
-        results["Hearth"].append(hb.bench_hearth_tg(session, TG, 1))  # type: ignore[attr-defined]
+            exe, model, args.threads, pp=0, tg=tg, depth=len(prompt), reps=1))
+        results["bare loop"].append(bare_loop(session, prompt, tg))
+        results["Hearth"].append(hb.bench_hearth_tg(session, tg, 1))  # type: ignore[attr-defined]
     session.close()
     base = results["llama-bench"]
     for name, values in results.items():

@@ -12,7 +12,6 @@ answer every flush (the naive way). Prints median and p99 in milliseconds.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import os
 import statistics
 import sys
@@ -72,15 +71,6 @@ def report(name: str, times: list[float]) -> None:
 
 
 def main() -> None:
-    # PySide6-Essentials 6.12.0 on CPython 3.11 drops one reference to None on each call of a
-    # method that returns nothing (QLabel.setText 5 200 times aborts with "none_dealloc:
-    # deallocating None"; 6.11.3 does not). Extra references let this long run finish; the
-    # count they lost is printed at the end.
-    # The references are added for good (ob_refcnt is the first field of every CPython 3.11
-    # object), so nothing gives them back at exit.
-    if sys.version_info < (3, 12):
-        ctypes.c_ssize_t.from_address(id(None)).value += 5_000_000
-    none_refs = sys.getrefcount(None)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chars", type=int, default=40_000)
     parser.add_argument("--batch", type=int, default=20, help="characters per flush")
@@ -120,7 +110,6 @@ def main() -> None:
     report("naive: re-parse everything", measure(app, reparse_all, pieces))
     naive.close()
     print(f"Hearth rendered the answer as {blocks} blocks.")
-    print(f"references to None lost during the run: {none_refs - sys.getrefcount(None)}")
 
 
 if __name__ == "__main__":
