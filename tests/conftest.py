@@ -15,7 +15,7 @@ import pytest
 import engine.policy
 from engine.paths import PROJECT_ROOT
 from engine.policy import EgressAttempt, Mode
-from engine.storage import Keychain
+from engine.storage import ConversationStore, Keychain, open_store
 
 # ---- egress policy (issue 4) ----------------------------------------------------------------
 # Installed while pytest loads this file, before any test module is imported; it stays for the
@@ -103,6 +103,19 @@ def keychain() -> Iterator[Keychain]:
     yield chain
     chain.delete()
     chain.delete_pending()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test's encrypted store lives (tests/engine/storage overrides it)."""
+    return tmp_path / "hearth.db"
+
+
+@pytest.fixture
+def store(keychain: Keychain, db_path: Path) -> Iterator[ConversationStore]:
+    """A real encrypted store at db_path, keyed from the real keychain; closed afterwards."""
+    with open_store(db_path) as s:
+        yield s
 
 
 @pytest.fixture(scope="session")

@@ -13,14 +13,8 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.main_window import MainWindow
-from engine.storage import ConversationStore, Keychain, open_store
+from engine.storage import ConversationStore
 from tests.desktop.window_helpers import LOAD_MS, SHORT, _window
-
-
-@pytest.fixture
-def store(keychain: Keychain, tmp_path: Path) -> Iterator[ConversationStore]:
-    with open_store(tmp_path / "hearth.db") as s:
-        yield s
 
 
 @pytest.fixture

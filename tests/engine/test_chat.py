@@ -24,8 +24,6 @@ from engine.inference import (
 )
 from engine.policy import Action, EgressAttempt, Mode
 from engine.storage import (
-    ConversationStore,
-    Keychain,
     Message,
     StorageError,
     open_memory_store,
@@ -38,12 +36,6 @@ SHORT = GenerationOptions(max_tokens=12, temperature=0.0)
 @pytest.fixture(scope="module")
 def session(starter_model_path: Path, catalog: Catalog) -> Iterator[ModelSession]:
     with open_model(starter_model_path, entry=catalog.default, n_ctx=1024) as s:
-        yield s
-
-
-@pytest.fixture
-def store(keychain: Keychain, tmp_path: Path) -> Iterator[ConversationStore]:
-    with open_store(tmp_path / "hearth.db") as s:
         yield s
 
 

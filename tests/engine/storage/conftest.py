@@ -3,25 +3,17 @@ files in the test's own profile, and a reader of decrypted pages for leak checks
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring.errors
 import pytest
 import sqlcipher3
 
-from engine.storage import ConversationStore, Keychain, open_store
-
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
+    """Overrides tests/conftest.py: the storage tests keep the store one folder down."""
     return tmp_path / "profile-data" / "hearth.db"
-
-
-@pytest.fixture
-def store(keychain: Keychain, db_path: Path) -> Iterator[ConversationStore]:
-    with open_store(db_path) as s:
-        yield s
 
 
 def raw_connect(path: Path, key_hex: str) -> sqlcipher3.Connection:
