@@ -1,8 +1,9 @@
 """The whole Linux bundle pipeline (scripts/bundle.sh): two builds compared, signed with a
 throwaway key, verified, one flipped byte refused, the bundled app's --self-test.
 
-Opt-in: about 3.5 minutes on a busy 2-core machine, and it installs the [bundle] extra
-(PyInstaller) from PyPI. Run it with HEARTH_BUNDLE_TEST=1 scripts/test.sh tests/packaging.
+Runs only with HEARTH_BUNDLE_TEST=1, which .ci/run sets: about 3.5 minutes on a busy 2-core
+machine, and it installs the [bundle] extra (PyInstaller) from PyPI. Run it here with
+HEARTH_BUNDLE_TEST=1 scripts/test.sh tests/packaging.
 """
 
 from __future__ import annotations
