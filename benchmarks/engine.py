@@ -54,29 +54,70 @@ def llama_bench() -> Path:
     exe = build / "bin" / "llama-bench"
     if exe.exists():
         return exe
-    print(f"building llama-bench from llama-cpp-python {VERSION}'s vendored llama.cpp "
-          "(several minutes, once)…", file=sys.stderr)
+    print(
+        f"building llama-bench from llama-cpp-python {VERSION}'s vendored llama.cpp "
+        "(several minutes, once)…",
+        file=sys.stderr,
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps",
-                        "--no-binary", ":all:", "-d", tmp, f"llama-cpp-python=={VERSION}"],
-                       check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                "-d",
+                tmp,
+                f"llama-cpp-python=={VERSION}",
+            ],
+            check=True,
+        )
         sdist = next(Path(tmp).glob("llama_cpp_python-*.tar.gz"))
         with tarfile.open(sdist) as tar:
             tar.extractall(tmp, filter="data")
         src = Path(tmp) / f"llama_cpp_python-{VERSION}" / "vendor" / "llama.cpp"
         # The same defaults llama-cpp-python's CPU build uses: Release, native CPU features.
-        subprocess.run(["cmake", "-S", str(src), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release",
-                        "-DLLAMA_CURL=OFF", "-DLLAMA_BUILD_TESTS=OFF",
-                        "-DLLAMA_BUILD_EXAMPLES=OFF", "-DLLAMA_BUILD_SERVER=OFF",
-                        "-DGGML_METAL=OFF", "-DGGML_CUDA=OFF"], check=True,
-                       stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", str(build), "--target", "llama-bench", "-j",
-                        str(os.cpu_count() or 2)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                "cmake",
+                "-S",
+                str(src),
+                "-B",
+                str(build),
+                "-DCMAKE_BUILD_TYPE=Release",
+                "-DLLAMA_CURL=OFF",
+                "-DLLAMA_BUILD_TESTS=OFF",
+                "-DLLAMA_BUILD_EXAMPLES=OFF",
+                "-DLLAMA_BUILD_SERVER=OFF",
+                "-DGGML_METAL=OFF",
+                "-DGGML_CUDA=OFF",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [
+                "cmake",
+                "--build",
+                str(build),
+                "--target",
+                "llama-bench",
+                "-j",
+                str(os.cpu_count() or 2),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     return exe
 
 
-def bench_llama(exe: Path, model: Path, threads: int, *, pp: int, tg: int, depth: int,
-                reps: int) -> float:
+def bench_llama(
+    exe: Path, model: Path, threads: int, *, pp: int, tg: int, depth: int, reps: int
+) -> float:
     """llama-bench's own figure: the median of its ``reps`` timed repetitions (after its warm-up
     run), the same estimator as the Hearth side uses."""
     out = subprocess.run(
@@ -85,17 +126,46 @@ def bench_llama(exe: Path, model: Path, threads: int, *, pp: int, tg: int, depth
         # 512 (Hearth's LoadParams.n_batch, used for both), f16 K and V cache, flash attention
         # off, CPU only. These are what open_model() plans for the starter model on a CPU
         # machine; main() checks that the plan still says so.
-        [str(exe), "-m", str(model), "-t", str(threads), "-p", str(pp), "-n", str(tg),
-         "-d", str(depth), "-b", str(BATCH), "-ub", str(BATCH), "-ctk", "f16", "-ctv", "f16",
-         "-fa", "off", "-ngl", "0", "-r", str(reps), "-o", "json"],
-        capture_output=True, text=True, check=True,
+        [
+            str(exe),
+            "-m",
+            str(model),
+            "-t",
+            str(threads),
+            "-p",
+            str(pp),
+            "-n",
+            str(tg),
+            "-d",
+            str(depth),
+            "-b",
+            str(BATCH),
+            "-ub",
+            str(BATCH),
+            "-ctk",
+            "f16",
+            "-ctv",
+            "f16",
+            "-fa",
+            "off",
+            "-ngl",
+            "0",
+            "-r",
+            str(reps),
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return statistics.median(json.loads(out)[0]["samples_ts"])
 
 
-LONG_PROMPT = ("Summarise the following notes. " + " ".join(
-    f"Note {i}: the lighthouse keeper logged the weather, the ships and the tides." for i in
-    range(200)))
+LONG_PROMPT = "Summarise the following notes. " + " ".join(
+    f"Note {i}: the lighthouse keeper logged the weather, the ships and the tides."
+    for i in range(200)
+)
 TG_PROMPT = "Tell me a long story about the sea."
 
 
@@ -106,6 +176,7 @@ def pp_messages(session: ModelSession, pp: int) -> list[ChatMessage]:
     a character: the token count of a prefix grows by at most a token or two per character, so
     a binary search followed by a short walk back lands on ``pp`` exactly.
     """
+
     def count(n_chars: int) -> int:
         return session.count_tokens([ChatMessage("user", LONG_PROMPT[:n_chars])])
 
@@ -158,12 +229,15 @@ def bench_hearth_tg(session: ModelSession, tg: int, reps: int) -> float:
     session.chat([ChatMessage("user", TG_PROMPT)], GenerationOptions(max_tokens=tg, seed=0))
     for seed in range(reps):
         session.forget()
-        reply = session.chat([ChatMessage("user", TG_PROMPT)],
-                             GenerationOptions(max_tokens=tg, seed=seed))
+        reply = session.chat(
+            [ChatMessage("user", TG_PROMPT)], GenerationOptions(max_tokens=tg, seed=seed)
+        )
         if reply.stats.generated_tokens != tg:
             # A shorter reply would be a different span of work from llama-bench's tg.
-            raise SystemExit(f"the reply stopped after {reply.stats.generated_tokens} tokens, "
-                             f"not {tg}: choose a prompt that makes the model write more")
+            raise SystemExit(
+                f"the reply stopped after {reply.stats.generated_tokens} tokens, "
+                f"not {tg}: choose a prompt that makes the model write more"
+            )
         rates.append(reply.stats.tokens_per_second)
     return statistics.median(rates)
 
@@ -173,8 +247,11 @@ def ttft_turns(session: ModelSession, turns: int = 10) -> tuple[float, float]:
     history: list[ChatMessage] = []
     ttft = []
     for i in range(turns):
-        history.append(ChatMessage("user", f"Question {i}: name a sea creature and one fact "
-                                           "about it, in one sentence."))
+        history.append(
+            ChatMessage(
+                "user", f"Question {i}: name a sea creature and one fact about it, in one sentence."
+            )
+        )
         reply = session.chat(history, GenerationOptions(max_tokens=40, seed=i))
         ttft.append(reply.stats.time_to_first_token_s)
         history.append(ChatMessage("assistant", reply.answer))
@@ -190,8 +267,9 @@ def starter_model() -> Path:
 
 def load(n_ctx: int, threads: int) -> ModelSession:
     catalog = load_catalog()
-    session = open_model(starter_model(), entry=catalog.default, n_ctx=n_ctx, threads=threads,
-                         gpu_layers=0)
+    session = open_model(
+        starter_model(), entry=catalog.default, n_ctx=n_ctx, threads=threads, gpu_layers=0
+    )
     # The llama-bench command line states these; make sure Hearth really runs that way.
     plan = session.plan
     if (plan.kv_type, plan.flash_attn, plan.gpu_layers) != ("f16", False, 0):
@@ -312,8 +390,9 @@ class Quiet:
         return best[1]
 
 
-def bootstrap_median_ci(values: list[float], *, level: float = 0.95,
-                        resamples: int = 10_000) -> tuple[float, float]:
+def bootstrap_median_ci(
+    values: list[float], *, level: float = 0.95, resamples: int = 10_000
+) -> tuple[float, float]:
     """Percentile bootstrap interval for the median of ``values`` (fixed seed: the same
     figures give the same interval)."""
     rng = random.Random(0)
@@ -337,20 +416,38 @@ def machine() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=30,
-                        help="rounds of A B B A measurements; the ratios are medians over "
-                             "rounds")
-    parser.add_argument("--reps", type=int, default=1,
-                        help="timed repetitions inside each measurement (median), both sides")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=30,
+        help="rounds of A B B A measurements; the ratios are medians over rounds",
+    )
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=1,
+        help="timed repetitions inside each measurement (median), both sides",
+    )
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--quiet-threshold", type=float, default=0.03,
-                        help="share of the CPU other processes may use during a measurement "
-                             "before it is taken again")
-    parser.add_argument("--attempts", type=int, default=3,
-                        help="tries per measurement before keeping the least disturbed one")
-    parser.add_argument("--max-wait", type=float, default=120.0,
-                        help="seconds to wait for the machine to go idle after a disturbed "
-                             "measurement")
+    parser.add_argument(
+        "--quiet-threshold",
+        type=float,
+        default=0.03,
+        help="share of the CPU other processes may use during a measurement "
+        "before it is taken again",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=int,
+        default=3,
+        help="tries per measurement before keeping the least disturbed one",
+    )
+    parser.add_argument(
+        "--max-wait",
+        type=float,
+        default=120.0,
+        help="seconds to wait for the machine to go idle after a disturbed measurement",
+    )
     parser.add_argument("--child", choices=("pp", "tg"), help=argparse.SUPPRESS)
     parser.add_argument("--depth", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -371,12 +468,14 @@ def main() -> int:
     quiet = Quiet(args.quiet_threshold, args.attempts, args.max_wait)
 
     def llama_pp() -> float:
-        return bench_llama(exe, model_path, args.threads, pp=pp_tokens, tg=0, depth=0,
-                           reps=args.reps)
+        return bench_llama(
+            exe, model_path, args.threads, pp=pp_tokens, tg=0, depth=0, reps=args.reps
+        )
 
     def llama_tg() -> float:
-        return bench_llama(exe, model_path, args.threads, pp=0, tg=TG, depth=tg_depth,
-                           reps=args.reps)
+        return bench_llama(
+            exe, model_path, args.threads, pp=0, tg=TG, depth=tg_depth, reps=args.reps
+        )
 
     def hearth(kind: str) -> Callable[[], float]:
         # Each Hearth measurement runs in a fresh process, as each llama-bench one does. In
@@ -386,20 +485,33 @@ def main() -> int:
         # process (not found yet) that a single process would count thirty times over.
         def run() -> float:
             out = subprocess.run(
-                [sys.executable, __file__, "--child", kind, "--threads", str(args.threads),
-                 "--reps", str(args.reps), "--depth", str(tg_depth)],
-                capture_output=True, text=True, check=True,
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    kind,
+                    "--threads",
+                    str(args.threads),
+                    "--reps",
+                    str(args.reps),
+                    "--depth",
+                    str(tg_depth),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
             return float(json.loads(out.splitlines()[-1]))
+
         return run
 
     pairs: dict[str, tuple[Callable[[], float], Callable[[], float]]] = {
         "pp": (llama_pp, hearth("pp")),
         "tg": (llama_tg, hearth("tg")),
     }
-    results: dict[str, list[float]] = {k: [] for k in
-                                       ("bench_pp", "hearth_pp", "bench_tg", "hearth_tg",
-                                        "ttft1", "ttft10")}
+    results: dict[str, list[float]] = {
+        k: [] for k in ("bench_pp", "hearth_pp", "bench_tg", "hearth_tg", "ttft1", "ttft10")
+    }
     for r in range(args.rounds):
         for name, (theirs, ours) in pairs.items():
             # A B B A, then B A A B: each side's two measurements sit symmetrically around
@@ -416,8 +528,11 @@ def main() -> int:
         t1, t10 = quiet.measure(lambda: ttft_turns(chat_session))
         results["ttft1"].append(t1)
         results["ttft10"].append(t10)
-        print(f"round {r + 1}/{args.rounds}: "
-              + ", ".join(f"{k} {v[-1]:.4g}" for k, v in results.items()), file=sys.stderr)
+        print(
+            f"round {r + 1}/{args.rounds}: "
+            + ", ".join(f"{k} {v[-1]:.4g}" for k, v in results.items()),
+            file=sys.stderr,
+        )
     chat_session.close()
     med = {k: statistics.median(v) for k, v in results.items()}
 
@@ -435,29 +550,42 @@ def main() -> int:
         if len(rs) < MIN_ROUNDS_FOR_VERDICT:
             verdicts.append(f"{label} undecided (fewer than {MIN_ROUNDS_FOR_VERDICT} rounds)")
         else:
-            verdicts.append(f"{label} {'shown' if low >= TARGET else 'not shown'} "
-                            f"(interval from {low:.1%})")
-        return (f"{statistics.median(rs):.1%} [{low:.1%}, {high:.1%}] "
-                f"({min(rs):.1%}–{max(rs):.1%}) | {med[ours] / med[base]:.1%}")
+            verdicts.append(
+                f"{label} {'shown' if low >= TARGET else 'not shown'} (interval from {low:.1%})"
+            )
+        return (
+            f"{statistics.median(rs):.1%} [{low:.1%}, {high:.1%}] "
+            f"({min(rs):.1%}–{max(rs):.1%}) | {med[ours] / med[base]:.1%}"
+        )
 
-    print(f"Machine: {machine()}; threads {args.threads}; model {catalog.default.file}; "
-          f"llama-cpp-python {VERSION}; {args.rounds} rounds of A B B A, {args.reps} timed "
-          f"repetition(s) per measurement; {quiet.retried} disturbed measurements taken "
-          f"again, {quiet.disturbed} kept disturbed")
-    print(f"| measure | llama-bench | Hearth | Hearth / llama-bench: median of rounds "
-          f"[95 % CI] (range) | ratio of medians |\n"
-          f"|---|---|---|---|---|\n"
-          f"| prompt processing, pp{pp_tokens} in a {PP}-token context (tokens/s) | "
-          f"{med['bench_pp']:.1f} | "
-          f"{med['hearth_pp']:.1f} | {ratio('hearth_pp', 'bench_pp', 'pp')} |\n"
-          f"| generation, tg{TG} (tokens/s) | {med['bench_tg']:.1f} | {med['hearth_tg']:.1f} "
-          f"| {ratio('hearth_tg', 'bench_tg', 'tg')} |")
+    print(
+        f"Machine: {machine()}; threads {args.threads}; model {catalog.default.file}; "
+        f"llama-cpp-python {VERSION}; {args.rounds} rounds of A B B A, {args.reps} timed "
+        f"repetition(s) per measurement; {quiet.retried} disturbed measurements taken "
+        f"again, {quiet.disturbed} kept disturbed"
+    )
+    print(
+        f"| measure | llama-bench | Hearth | Hearth / llama-bench: median of rounds "
+        f"[95 % CI] (range) | ratio of medians |\n"
+        f"|---|---|---|---|---|\n"
+        f"| prompt processing, pp{pp_tokens} in a {PP}-token context (tokens/s) | "
+        f"{med['bench_pp']:.1f} | "
+        f"{med['hearth_pp']:.1f} | {ratio('hearth_pp', 'bench_pp', 'pp')} |\n"
+        f"| generation, tg{TG} (tokens/s) | {med['bench_tg']:.1f} | {med['hearth_tg']:.1f} "
+        f"| {ratio('hearth_tg', 'bench_tg', 'tg')} |"
+    )
     ttft = statistics.median(ratios("ttft10", "ttft1"))
-    print(f"| time to first token, turn 1 → turn 10 (s) | | {med['ttft1']:.3f} → "
-          f"{med['ttft10']:.3f} | turn 10 / turn 1: {ttft:.2f}× | |")
-    print(f"Target ≥ {TARGET:.0%} of llama-bench: " + "; ".join(verdicts)
-          + ". Turn-10 time to first token ≤ 1.5 × turn 1: "
-          + ("met" if ttft <= 1.5 else "not met") + ".")
+    print(
+        f"| time to first token, turn 1 → turn 10 (s) | | {med['ttft1']:.3f} → "
+        f"{med['ttft10']:.3f} | turn 10 / turn 1: {ttft:.2f}× | |"
+    )
+    print(
+        f"Target ≥ {TARGET:.0%} of llama-bench: "
+        + "; ".join(verdicts)
+        + ". Turn-10 time to first token ≤ 1.5 × turn 1: "
+        + ("met" if ttft <= 1.5 else "not met")
+        + "."
+    )
     return 0
 
 

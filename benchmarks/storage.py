@@ -44,9 +44,11 @@ def _p95(values: list[float]) -> float:
 
 
 def _ms(values: list[float]) -> str:
-    return (f"median {statistics.median(values) * 1000:.2f} ms, "
-            f"p95 {_p95(values) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms "
-            f"(n={len(values)})")
+    return (
+        f"median {statistics.median(values) * 1000:.2f} ms, "
+        f"p95 {_p95(values) * 1000:.2f} ms, max {max(values) * 1000:.2f} ms "
+        f"(n={len(values)})"
+    )
 
 
 def main() -> None:
@@ -72,7 +74,9 @@ def main() -> None:
                     title = " ".join(rng.choices(vocabulary, k=4))
                     cid = db.execute(
                         "INSERT INTO conversations (title, created_at, updated_at) "
-                        "VALUES (?, ?, ?)", (title, now, now)).lastrowid
+                        "VALUES (?, ?, ?)",
+                        (title, now, now),
+                    ).lastrowid
                     parent = None
                     for i in range(args.per_conversation):
                         n = rng.randint(10, 80)
@@ -83,11 +87,14 @@ def main() -> None:
                             "status, created_at, updated_at) VALUES (?, ?, ?, ?, 'done', ?, ?)",
                             (cid, parent, "user" if i % 2 == 0 else "assistant", text, now, now),
                         ).lastrowid
-                    db.execute("UPDATE conversations SET active_leaf_id = ? WHERE id = ?",
-                               (parent, cid))
+                    db.execute(
+                        "UPDATE conversations SET active_leaf_id = ? WHERE id = ?", (parent, cid)
+                    )
         size = path.stat().st_size
-        print(f"built {conversations * args.per_conversation} messages in "
-              f"{time.perf_counter() - t0:.1f} s; file {size / 1e6:.1f} MB")
+        print(
+            f"built {conversations * args.per_conversation} messages in "
+            f"{time.perf_counter() - t0:.1f} s; file {size / 1e6:.1f} MB"
+        )
 
         opens = []
         for _ in range(30):

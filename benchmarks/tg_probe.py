@@ -26,8 +26,9 @@ from engine.inference import ChatMessage, ModelSession, open_model  # noqa: E402
 
 def _engine_bench() -> object:
     # benchmarks/engine.py shadows the engine package when imported by name: load it by path.
-    spec = importlib.util.spec_from_file_location("hearth_engine_bench",
-                                                  ROOT / "benchmarks" / "engine.py")
+    spec = importlib.util.spec_from_file_location(
+        "hearth_engine_bench", ROOT / "benchmarks" / "engine.py"
+    )
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -58,22 +59,28 @@ def main() -> int:
     model = hb.starter_model()  # type: ignore[attr-defined]
     tg = hb.TG  # type: ignore[attr-defined]
     exe = hb.llama_bench()  # type: ignore[attr-defined]
-    session = open_model(model, entry=catalog.default, n_ctx=256, threads=args.threads,
-                         gpu_layers=0)
+    session = open_model(
+        model, entry=catalog.default, n_ctx=256, threads=args.threads, gpu_layers=0
+    )
     prompt = session.tokenize_prompt([ChatMessage("user", hb.TG_PROMPT)])  # type: ignore[attr-defined]
     results: dict[str, list[float]] = {"llama-bench": [], "bare loop": [], "Hearth": []}
     for _ in range(args.rounds):
-        results["llama-bench"].append(hb.bench_llama(  # type: ignore[attr-defined]
-            exe, model, args.threads, pp=0, tg=tg, depth=len(prompt), reps=1))
+        results["llama-bench"].append(
+            hb.bench_llama(  # type: ignore[attr-defined]
+                exe, model, args.threads, pp=0, tg=tg, depth=len(prompt), reps=1
+            )
+        )
         results["bare loop"].append(bare_loop(session, prompt, tg))
         results["Hearth"].append(hb.bench_hearth_tg(session, tg, 1))  # type: ignore[attr-defined]
     session.close()
     base = results["llama-bench"]
     for name, values in results.items():
         per_round = statistics.median(v / b for v, b in zip(values, base, strict=True))
-        print(f"{name:12} median {statistics.median(values):6.1f} tokens/s   "
-              f"{per_round:6.1%} of llama-bench (median of rounds)   "
-              f"rounds: {', '.join(f'{v:.0f}' for v in values)}")
+        print(
+            f"{name:12} median {statistics.median(values):6.1f} tokens/s   "
+            f"{per_round:6.1%} of llama-bench (median of rounds)   "
+            f"rounds: {', '.join(f'{v:.0f}' for v in values)}"
+        )
     return 0
 
 

@@ -114,8 +114,9 @@ def pct(values: list[float], p: float) -> float:
 
 def row(name: str, values: list[float], scale: float = 1.0) -> str:
     v = [x * scale for x in values]
-    return (f"| {name} | {statistics.median(v):.1f} | {pct(v, 95):.1f} | {pct(v, 99):.1f} | "
-            f"{len(v)} |")
+    return (
+        f"| {name} | {statistics.median(v):.1f} | {pct(v, 95):.1f} | {pct(v, 99):.1f} | {len(v)} |"
+    )
 
 
 def main() -> None:
@@ -132,35 +133,48 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="hearth-ui-bench-") as profile:
             env = dict(os.environ)
             env.setdefault("QT_QPA_PLATFORM", "offscreen")
-            for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME",
-                        "XDG_STATE_HOME"):
+            for var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
                 env[var] = str(Path(profile) / var.lower())
             env["HEARTH_BENCH_T0"] = repr(time.time())
             out = subprocess.run(
                 [sys.executable, __file__, "--child", "--tokens", str(args.tokens)],
-                env=env, capture_output=True, text=True, check=True, cwd=ROOT)
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            )
             line = out.stdout.strip().splitlines()[-1]
             results.append(json.loads(line))
             r = results[-1]
-            print(f"run {n + 1}: shown {r['shown_s']:.2f} s, first token "
-                  f"{r['first_token_s']:.2f} s, {r['generated_tokens']} tokens at "
-                  f"{r['tokens_per_second']:.0f} tokens/s, {len(r['lags_ms'])} probes",
-                  file=sys.stderr)
+            print(
+                f"run {n + 1}: shown {r['shown_s']:.2f} s, first token "
+                f"{r['first_token_s']:.2f} s, {r['generated_tokens']} tokens at "
+                f"{r['tokens_per_second']:.0f} tokens/s, {len(r['lags_ms'])} probes",
+                file=sys.stderr,
+            )
     lags = [x for r in results for x in r["lags_ms"]]
-    print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical "
-          f"CPUs, {platform.system()} {platform.release()}; Qt platform "
-          f"{os.environ.get('QT_QPA_PLATFORM', 'offscreen')}; store: {results[0]['store']}; "
-          f"{args.runs} runs, up to {args.tokens} tokens each "
-          f"(median {statistics.median(r['generated_tokens'] for r in results):.0f} generated, "
-          f"{statistics.median(r['tokens_per_second'] for r in results):.0f} tokens/s)")
+    print(
+        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical "
+        f"CPUs, {platform.system()} {platform.release()}; Qt platform "
+        f"{os.environ.get('QT_QPA_PLATFORM', 'offscreen')}; store: {results[0]['store']}; "
+        f"{args.runs} runs, up to {args.tokens} tokens each "
+        f"(median {statistics.median(r['generated_tokens'] for r in results):.0f} generated, "
+        f"{statistics.median(r['tokens_per_second'] for r in results):.0f} tokens/s)"
+    )
     print("| measure | median | p95 | p99 | samples |")
     print("|---|---|---|---|---|")
     print(row(f"event-loop lag while streaming (ms; {PROBE_MS} ms probe)", lags))
     print(row("launch to window shown (ms)", [r["shown_s"] for r in results], 1000))
-    print(row("launch to first token, starter model (ms)",
-              [r["first_token_s"] for r in results], 1000))
-    print(f"lag max {max(lags):.1f} ms; target p99 < 20 ms: "
-          f"{'met' if pct(lags, 99) < 20 else 'NOT met'}")
+    print(
+        row(
+            "launch to first token, starter model (ms)", [r["first_token_s"] for r in results], 1000
+        )
+    )
+    print(
+        f"lag max {max(lags):.1f} ms; target p99 < 20 ms: "
+        f"{'met' if pct(lags, 99) < 20 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -28,8 +28,10 @@ from PySide6.QtWidgets import QApplication, QTextBrowser  # noqa: E402
 
 from desktop.widgets.transcript_view import TranscriptView  # noqa: E402
 
-PROSE = ("The **quick** brown fox jumps over the lazy dog, with `inline code` and a "
-         "[link](https://example.org) now and then, so that the paragraph wraps. ")
+PROSE = (
+    "The **quick** brown fox jumps over the lazy dog, with `inline code` and a "
+    "[link](https://example.org) now and then, so that the paragraph wraps. "
+)
 CODE_LINE = "    result = [transform(item, index) for index, item in enumerate(items)]  # n\n"
 
 
@@ -40,8 +42,9 @@ def synthetic_answer(chars: int) -> str:
         parts.append(PROSE * 4 + "\n\n")
         parts.append("- first point\n- second point with **bold**\n- third point\n\n")
         if n % 3 == 0:
-            parts.append("```python\ndef f(items):\n" + CODE_LINE * 12
-                         + "    return result\n```\n\n")
+            parts.append(
+                "```python\ndef f(items):\n" + CODE_LINE * 12 + "    return result\n```\n\n"
+            )
         if n % 7 == 0:
             parts.append("| a | b |\n|---|---|\n| 1 | 2 |\n\n")
         if n == 5:
@@ -50,7 +53,7 @@ def synthetic_answer(chars: int) -> str:
 
 
 def batches(text: str, size: int) -> list[str]:
-    return [text[i:i + size] for i in range(0, len(text), size)]
+    return [text[i : i + size] for i in range(0, len(text), size)]
 
 
 def measure(app: QApplication, flush: Callable[[str], None], pieces: list[str]) -> list[float]:
@@ -66,8 +69,10 @@ def measure(app: QApplication, flush: Callable[[str], None], pieces: list[str]) 
 def report(name: str, times: list[float]) -> None:
     ordered = sorted(times)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
-    print(f"{name:<34} flushes {len(times):>5}   median {statistics.median(times):6.2f} ms   "
-          f"p99 {p99:7.2f} ms   max {ordered[-1]:7.2f} ms   total {sum(times) / 1000:5.2f} s")
+    print(
+        f"{name:<34} flushes {len(times):>5}   median {statistics.median(times):6.2f} ms   "
+        f"p99 {p99:7.2f} ms   max {ordered[-1]:7.2f} ms   total {sum(times) / 1000:5.2f} s"
+    )
 
 
 def main() -> None:
@@ -78,8 +83,10 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     text = synthetic_answer(args.chars)
     pieces = batches(text, args.batch)
-    print(f"answer: {len(text)} characters, {text.count('```') // 2} code blocks, "
-          f"batches of {args.batch} characters; platform {QApplication.platformName()}")
+    print(
+        f"answer: {len(text)} characters, {text.count('```') // 2} code blocks, "
+        f"batches of {args.batch} characters; platform {QApplication.platformName()}"
+    )
 
     view = TranscriptView()
     view.resize(900, 700)
@@ -90,9 +97,11 @@ def main() -> None:
     times = measure(app, reply.append_answer, pieces)
     report("Hearth TranscriptView", times)
     slowest = max(range(len(times)), key=times.__getitem__)
-    before = "".join(pieces[:slowest + 1])
-    print(f"  slowest flush: {times[slowest]:.1f} ms at character {len(before)}, line "
-          f"{before.count(chr(10)) + 1}: {pieces[slowest]!r}")
+    before = "".join(pieces[: slowest + 1])
+    print(
+        f"  slowest flush: {times[slowest]:.1f} ms at character {len(before)}, line "
+        f"{before.count(chr(10)) + 1}: {pieces[slowest]!r}"
+    )
     reply.finish("done")
     blocks = reply.body.block_count()
     view.close()
@@ -104,8 +113,9 @@ def main() -> None:
 
     def reparse_all(piece: str) -> None:
         source.append(piece)
-        naive.document().setMarkdown("".join(source),
-                                     QTextDocument.MarkdownFeature.MarkdownDialectGitHub)
+        naive.document().setMarkdown(
+            "".join(source), QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+        )
 
     report("naive: re-parse everything", measure(app, reparse_all, pieces))
     naive.close()

@@ -28,7 +28,8 @@ def open_history() -> ConversationStore | None:
         box.setText(exc.user_message)
         box.setInformativeText(
             f"{exc.next_step}\n\nYou can chat now without saving: nothing will be written "
-            "to disk, and your existing history is left untouched.")
+            "to disk, and your existing history is left untouched."
+        )
         quit_button = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
         box.addButton("Chat Without Saving", QMessageBox.ButtonRole.AcceptRole)
         box.setDefaultButton(quit_button)
@@ -47,8 +48,7 @@ def main() -> int:
     instance = SingleInstance(paths.data_dir() / "run")
     if not instance.primary:
         instance.notify_primary()
-        print("Hearth is already running: its window was brought to the front.",
-              file=sys.stderr)
+        print("Hearth is already running: its window was brought to the front.", file=sys.stderr)
         return 0
     store = open_history()
     if store is None:
@@ -69,9 +69,11 @@ def main() -> int:
 def tell_forgotten() -> None:
     """After Forget everything the window closes; the app quits once this is read."""
     QMessageBox.information(
-        None, "Everything is forgotten",
+        None,
+        "Everything is forgotten",
         "Your conversations, settings, egress log, database key and app-lock passcode are "
-        "deleted. Hearth closes now; the next start is a fresh first run.")
+        "deleted. Hearth closes now; the next start is a fresh first run.",
+    )
 
 
 def bring_to_front(window: QWidget) -> None:

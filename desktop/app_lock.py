@@ -33,8 +33,9 @@ def has_passcode(path: Path | None = None) -> bool:
 
 
 def _hash(passcode: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(passcode.encode(), salt=salt, n=n, r=r, p=p, dklen=HASH_BYTES,
-                          maxmem=256 * 1024 * 1024)
+    return hashlib.scrypt(
+        passcode.encode(), salt=salt, n=n, r=r, p=p, dklen=HASH_BYTES, maxmem=256 * 1024 * 1024
+    )
 
 
 def set_passcode(passcode: str, path: Path | None = None) -> None:
@@ -46,8 +47,14 @@ def set_passcode(passcode: str, path: Path | None = None) -> None:
         raise ValueError("empty passcode")
     path = path or lock_file()
     salt = secrets.token_bytes(SALT_BYTES)
-    record = {"kdf": "scrypt", "n": N, "r": R, "p": P, "salt": salt.hex(),
-              "hash": _hash(passcode, salt, N, R, P).hex()}
+    record = {
+        "kdf": "scrypt",
+        "n": N,
+        "r": R,
+        "p": P,
+        "salt": salt.hex(),
+        "hash": _hash(passcode, salt, N, R, P).hex(),
+    }
     _write_private(path, json.dumps(record).encode())
 
 

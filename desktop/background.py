@@ -26,7 +26,8 @@ def executor() -> concurrent.futures.ThreadPoolExecutor:
     global _executor  # noqa: PLW0603 — one executor per process, made on first use
     if _executor is None:
         _executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="hearth-storage")
+            max_workers=1, thread_name_prefix="hearth-storage"
+        )
     return _executor
 
 
@@ -46,8 +47,12 @@ class _Relay(QObject):
 
     done = Signal(object, object)  # result, exception
 
-    def __init__(self, parent: QObject, on_success: Callable[[Any], Any] | None,
-                 on_failure: Callable[[Exception], Any] | None) -> None:
+    def __init__(
+        self,
+        parent: QObject,
+        on_success: Callable[[Any], Any] | None,
+        on_failure: Callable[[Exception], Any] | None,
+    ) -> None:
         super().__init__()
         self._parent = parent
         self._on_success = on_success

@@ -16,8 +16,10 @@ def describe(exc: BaseException) -> tuple[str, str]:
     text may carry a prompt or a file's content."""
     if isinstance(exc, HearthError):
         return exc.user_message, exc.next_step
-    return (f"Something went wrong ({type(exc).__name__}).",
-            "Try again. If it keeps happening, restart Hearth.")
+    return (
+        f"Something went wrong ({type(exc).__name__}).",
+        "Try again. If it keeps happening, restart Hearth.",
+    )
 
 
 def show_error(parent: QWidget | None, exc: BaseException, title: str = "Hearth") -> None:
@@ -27,8 +29,7 @@ def show_error(parent: QWidget | None, exc: BaseException, title: str = "Hearth"
     if not isinstance(exc, HearthError):
         log.error("unexpected error: %s", type(exc).__name__)
     what, next_step = describe(exc)
-    box = QMessageBox(QMessageBox.Icon.Warning, title, what, QMessageBox.StandardButton.Ok,
-                      parent)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, what, QMessageBox.StandardButton.Ok, parent)
     if next_step:
         box.setInformativeText(next_step)
     box.setObjectName("error_dialog")

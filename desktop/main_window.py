@@ -77,9 +77,16 @@ SPLITTER_SETTING = "window.splitter"
 # The idle-lock setting counts in minutes.
 IDLE_UNIT_MS = 60_000
 # Input that counts as the person being there (resets the idle-lock timer).
-_INPUT_EVENTS = frozenset({
-    QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove,
-    QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TabletPress})
+_INPUT_EVENTS = frozenset(
+    {
+        QEvent.Type.KeyPress,
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseMove,
+        QEvent.Type.Wheel,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TabletPress,
+    }
+)
 
 
 class _ActivityFilter(QObject):
@@ -190,8 +197,9 @@ class MainWindow(QMainWindow):
         self.models_button.setToolTip("Install, import or remove models.")
         self.privacy_button = QPushButton("Privacy…")
         self.privacy_button.setAccessibleName("Privacy panel")
-        self.privacy_button.setToolTip("What tried to leave this computer, and where your data "
-                                       "lives.")
+        self.privacy_button.setToolTip(
+            "What tried to leave this computer, and where your data lives."
+        )
         self.settings_button = QPushButton("Settings…")
         self.settings_button.setAccessibleName("Settings")
         self.lock_button = QPushButton("Lock")
@@ -290,7 +298,8 @@ class MainWindow(QMainWindow):
         self.undo_button.clicked.connect(self._on_undo_button_clicked)
         self.model_picker.activated.connect(self._on_model_picker_activated)
         self.privacy_toggle.mode_change_requested.connect(
-            self._on_privacy_toggle_mode_change_requested)
+            self._on_privacy_toggle_mode_change_requested
+        )
         self.models_button.clicked.connect(self.open_models_dialog)
         self.privacy_button.clicked.connect(self.open_privacy_dialog)
         self.settings_button.clicked.connect(self.open_settings_dialog)
@@ -381,8 +390,7 @@ class MainWindow(QMainWindow):
         self.open_conversation(conversation_id)
 
     def _on_sidebar_search_hit_selected(self, conversation_id: int, message_id: int) -> None:
-        self.open_conversation(conversation_id,
-                               scroll_to=message_id if message_id >= 0 else None)
+        self.open_conversation(conversation_id, scroll_to=message_id if message_id >= 0 else None)
 
     def _on_sidebar_search_changed(self, query: str) -> None:
         if not query.strip():
@@ -393,7 +401,8 @@ class MainWindow(QMainWindow):
         def show(hits: list[SearchHit]) -> None:
             if self.sidebar.search_text() == query:  # still what the person is looking for
                 self.sidebar.set_search_results(
-                    query, [h for h in hits if h.conversation_id not in self._pending_deletes])
+                    query, [h for h in hits if h.conversation_id not in self._pending_deletes]
+                )
 
         self._op(lambda: store.search(query), show)
 
@@ -403,13 +412,16 @@ class MainWindow(QMainWindow):
             self._refresh_conversations()
             return
         store = self.store
-        self._op(lambda: store.rename(conversation_id, title),
-                 lambda _: self._refresh_conversations())
+        self._op(
+            lambda: store.rename(conversation_id, title), lambda _: self._refresh_conversations()
+        )
 
     def _on_sidebar_pin_requested(self, conversation_id: int, pinned: bool) -> None:
         store = self.store
-        self._op(lambda: store.set_pinned(conversation_id, pinned),
-                 lambda _: self._refresh_conversations())
+        self._op(
+            lambda: store.set_pinned(conversation_id, pinned),
+            lambda _: self._refresh_conversations(),
+        )
 
     def _on_sidebar_delete_requested(self, conversation_id: int) -> None:
         """Hidden at once; deleted for good when the undo offer runs out (or at close)."""
@@ -441,8 +453,10 @@ class MainWindow(QMainWindow):
         if not self._pending_deletes:
             self.undo_button.hide()
         store = self.store
-        self._op(lambda: store.delete_conversation(conversation_id),
-                 lambda _: self._refresh_conversations())
+        self._op(
+            lambda: store.delete_conversation(conversation_id),
+            lambda _: self._refresh_conversations(),
+        )
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -478,8 +492,12 @@ class MainWindow(QMainWindow):
     def _on_transcript_continue_requested(self, reply_id: int) -> None:
         """Continue a stopped reply where it ended; its text keeps growing in place."""
         widget = self.transcript.message_widget(reply_id)
-        if self._busy or not self._ready or widget is None \
-                or widget is not self.transcript.last_message():
+        if (
+            self._busy
+            or not self._ready
+            or widget is None
+            or widget is not self.transcript.last_message()
+        ):
             return
         widget.set_status("streaming")
         self._begin_stream(widget, None)
@@ -497,8 +515,9 @@ class MainWindow(QMainWindow):
     def _truncate_from(self, message_id: int) -> None:
         """Drop ``message_id`` and what follows it from the view (a new branch replaces them)."""
         widgets = self.transcript.messages()
-        keep = next((i for i, w in enumerate(widgets) if w.message_id() == message_id),
-                    len(widgets))
+        keep = next(
+            (i for i, w in enumerate(widgets) if w.message_id() == message_id), len(widgets)
+        )
         path = widgets[:keep]
         ids = [w.message_id() for w in path]
         self.transcript.clear()
@@ -576,8 +595,13 @@ class MainWindow(QMainWindow):
         self.model_picker.setEnabled(True)
         self.model_label.setText("No model")
         if isinstance(exc, ModelDoesNotFit):
-            box = QMessageBox(QMessageBox.Icon.Warning, "This model does not fit",
-                              exc.user_message, QMessageBox.StandardButton.Ok, self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "This model does not fit",
+                exc.user_message,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
             box.setObjectName("model_does_not_fit_dialog")
             box.setInformativeText(exc.next_step)
             box.open()
@@ -640,7 +664,9 @@ class MainWindow(QMainWindow):
         self.composer.set_token_usage(s.prompt_tokens + s.generated_tokens, self._n_ctx)
         self.statusBar().showMessage(
             f"{s.generated_tokens} tokens · {s.tokens_per_second:.1f} tokens/s · "
-            f"first token {s.time_to_first_token_s:.2f} s", 10_000)
+            f"first token {s.time_to_first_token_s:.2f} s",
+            10_000,
+        )
         self._end_stream(status, reply, "")
 
     def _on_worker_reply_saved(self, message: Message) -> None:
@@ -698,8 +724,12 @@ class MainWindow(QMainWindow):
         """The privacy panel; what the store holds is filled in once read."""
         self.privacy_toggle.set_mode(engine.policy.current_mode())
         store = self.store
-        dialog = PrivacyDialog(engine.policy.ledger().entries(), data_locations(store.path),
-                               engine.policy.current_mode().label, self)
+        dialog = PrivacyDialog(
+            engine.policy.ledger().entries(),
+            data_locations(store.path),
+            engine.policy.current_mode().label,
+            self,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.forget_requested.connect(self._on_privacy_dialog_forget_requested)
         self._privacy_dialog = dialog
@@ -797,25 +827,32 @@ class MainWindow(QMainWindow):
 
         self._op(read, lambda prompt: self._show_settings_dialog(conversation_id, prompt))
 
-    def _show_settings_dialog(self, conversation_id: int | None,
-                              system_prompt: str | None) -> SettingsDialog:
+    def _show_settings_dialog(
+        self, conversation_id: int | None, system_prompt: str | None
+    ) -> SettingsDialog:
         entry = self._current_catalog_entry()
         dialog = SettingsDialog(
-            self.settings, system_prompt=system_prompt,
+            self.settings,
+            system_prompt=system_prompt,
             sampling=entry.sampling if entry else Sampling(),
             reasoning=entry.reasoning if entry else None,
-            has_passcode=app_lock.has_passcode(), parent=self)
+            has_passcode=app_lock.has_passcode(),
+            parent=self,
+        )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_settings_dialog_accepted(dialog,
-                                                                          conversation_id))
+        dialog.accepted.connect(lambda: self._on_settings_dialog_accepted(dialog, conversation_id))
         self.settings_dialog = dialog
         dialog.open()
         return dialog
 
-    def _on_settings_dialog_accepted(self, dialog: SettingsDialog,
-                                     conversation_id: int | None) -> None:
-        settings, prompt, passcode = (dialog.settings(), dialog.system_prompt(),
-                                      dialog.passcode_change())
+    def _on_settings_dialog_accepted(
+        self, dialog: SettingsDialog, conversation_id: int | None
+    ) -> None:
+        settings, prompt, passcode = (
+            dialog.settings(),
+            dialog.system_prompt(),
+            dialog.passcode_change(),
+        )
         load_changed = settings.load() != self.settings.load()
         self._use_settings(settings)
         store = self.store
@@ -836,7 +873,11 @@ class MainWindow(QMainWindow):
         def saved(_result: None) -> None:
             self.statusBar().showMessage(
                 "Settings saved. Context size, threads and GPU layers apply the next time a "
-                "model loads." if load_changed else "Settings saved.", 8000)
+                "model loads."
+                if load_changed
+                else "Settings saved.",
+                8000,
+            )
             self.settings_saved.emit()
 
         self._op(save, saved)
@@ -1055,9 +1096,12 @@ def welcome_text(catalog: Catalog | None, hardware: Hardware | None) -> str:
     else:
         lines.append(
             "You are chatting with the small starter model. Hearth's full assistant is "
-            f"{flagship.name} {flagship.quantization}; on this computer: {fit.describe()}.")
+            f"{flagship.name} {flagship.quantization}; on this computer: {fit.describe()}."
+        )
         lines.append(f"To get it: Models… above, or hearth models pull {flagship.id}")
     if best.id != flagship.id and best.id not in have and best.id != catalog.default_id:
-        lines.append(f"Best for this computer: {best.name} {best.quantization} "
-                     f"({fit_model(best, hardware).describe()}).")
+        lines.append(
+            f"Best for this computer: {best.name} {best.quantization} "
+            f"({fit_model(best, hardware).describe()})."
+        )
     return "\n\n".join(lines)

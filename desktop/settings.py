@@ -41,16 +41,20 @@ class AppSettings:
     def options(self, base: GenerationOptions) -> GenerationOptions:
         """``base`` with these sampling settings and budget (other fields kept)."""
         return dataclasses.replace(
-            base, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
-            repeat_penalty=self.repeat_penalty, thinking_budget=self.thinking_budget)
+            base,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            repeat_penalty=self.repeat_penalty,
+            thinking_budget=self.thinking_budget,
+        )
 
     def load(self) -> LoadSettings:
         return LoadSettings(self.n_ctx, self.threads, self.gpu_layers)
 
     def to_store(self) -> dict[str, str | None]:
         """Setting key → text to keep, or None to delete the key (back to the default)."""
-        return {PREFIX + f.name: _text(getattr(self, f.name))
-                for f in dataclasses.fields(self)}
+        return {PREFIX + f.name: _text(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
     @classmethod
     def from_store(cls, get: Callable[[str], str | None]) -> AppSettings:

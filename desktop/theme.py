@@ -64,11 +64,16 @@ def dark_palette() -> QPalette:
     p = QPalette()
     window, base, text = QColor("#2b2b2b"), QColor("#1e1e1e"), QColor("#e6e6e6")
     for role, color in (
-        (QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
-        (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
-        (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, QColor("#3a3a3a")),
-        (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, base),
-        (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.BrightText, QColor("#fff")),
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, window),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, QColor("#3a3a3a")),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.ToolTipBase, base),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.BrightText, QColor("#fff")),
         (QPalette.ColorRole.Highlight, QColor("#3d6fb4")),
         (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
         (QPalette.ColorRole.Link, QColor("#8ab4f8")),
@@ -97,8 +102,11 @@ def apply_scheme(app: QGuiApplication, scheme: Qt.ColorScheme) -> None:
     is_dark = current.color(QPalette.ColorRole.Window).lightnessF() < 0.5
     if scheme == Qt.ColorScheme.Dark and not is_dark:
         app.setPalette(dark_palette())
-    elif scheme != Qt.ColorScheme.Dark and is_dark and \
-            _platform_palette.color(QPalette.ColorRole.Window).lightnessF() >= 0.5:
+    elif (
+        scheme != Qt.ColorScheme.Dark
+        and is_dark
+        and _platform_palette.color(QPalette.ColorRole.Window).lightnessF() >= 0.5
+    ):
         app.setPalette(_platform_palette)
 
 

@@ -77,9 +77,16 @@ class Turn:
     streams to the person, and the error is raised once the stream has ended.
     """
 
-    def __init__(self, chat: Chat, question: Message, reply: Message,
-                 messages: list[ChatMessage], *, options: GenerationOptions | None,
-                 control: GenerationControl | None) -> None:
+    def __init__(
+        self,
+        chat: Chat,
+        question: Message,
+        reply: Message,
+        messages: list[ChatMessage],
+        *,
+        options: GenerationOptions | None,
+        control: GenerationControl | None,
+    ) -> None:
         self.question = question
         self.reply_id = reply.id
         self.reply: Message | None = None  # the stored reply once finished
@@ -93,8 +100,12 @@ class Turn:
     def __iter__(self) -> Iterator[Chunk]:
         return self._chunks
 
-    def _stream(self, messages: list[ChatMessage], options: GenerationOptions | None,
-                control: GenerationControl | None) -> Iterator[Chunk]:
+    def _stream(
+        self,
+        messages: list[ChatMessage],
+        options: GenerationOptions | None,
+        control: GenerationControl | None,
+    ) -> Iterator[Chunk]:
         store, session = self._chat.store, self._chat.session
         earlier_answer, earlier_thinking = self._earlier
         answer: list[str] = [earlier_answer]
@@ -102,8 +113,9 @@ class Turn:
         last_save = time.monotonic()
         status: Status = "interrupted"
         try:
-            for chunk in session.stream_chat(messages, options, control,
-                                             answer_prefix=earlier_answer):
+            for chunk in session.stream_chat(
+                messages, options, control, answer_prefix=earlier_answer
+            ):
                 if isinstance(chunk, Answer):
                     answer.append(chunk.text)
                 elif isinstance(chunk, Thinking):
@@ -114,15 +126,19 @@ class Turn:
                 now = time.monotonic()
                 if now - last_save >= SAVE_INTERVAL_S and self.save_error is None:
                     last_save = now
-                    self._save(lambda: store.update_reply(self.reply_id, "".join(answer),
-                                                          "".join(thinking)))
+                    self._save(
+                        lambda: store.update_reply(
+                            self.reply_id, "".join(answer), "".join(thinking)
+                        )
+                    )
         except HearthError:
             status = "error"
             raise
         finally:
             if self.result is not None:
-                status = ("interrupted" if self.result.finish_reason is FinishReason.CANCELLED
-                          else "done")
+                status = (
+                    "interrupted" if self.result.finish_reason is FinishReason.CANCELLED else "done"
+                )
             self._finish(status, "".join(answer), "".join(thinking))
         if self.save_error is not None:
             raise self.save_error
@@ -137,11 +153,13 @@ class Turn:
         stats = None
         if self.result is not None:
             s = self.result.stats
-            stats = MessageStats(s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s,
-                                 s.tokens_per_second)
+            stats = MessageStats(
+                s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s, s.tokens_per_second
+            )
         try:
-            self.reply = self._chat.store.finish_reply(self.reply_id, answer, thinking, status,
-                                                       stats)
+            self.reply = self._chat.store.finish_reply(
+                self.reply_id, answer, thinking, status, stats
+            )
         except StorageError as exc:
             self.save_error = self.save_error or exc
 
@@ -151,15 +169,25 @@ class Chat:
     another loaded model between turns). The conversation is created by the first ``send``
     when ``conversation_id`` is None, titled after its first question."""
 
-    def __init__(self, store: ConversationStore, session: ModelSession,
-                 conversation_id: int | None = None, *, system_prompt: str = "") -> None:
+    def __init__(
+        self,
+        store: ConversationStore,
+        session: ModelSession,
+        conversation_id: int | None = None,
+        *,
+        system_prompt: str = "",
+    ) -> None:
         self.store = store
         self.session = session
         self.conversation_id = conversation_id
         self._system_prompt = system_prompt
 
-    def send(self, question: str, options: GenerationOptions | None = None,
-             control: GenerationControl | None = None) -> Turn:
+    def send(
+        self,
+        question: str,
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+    ) -> Turn:
         """Store ``question`` under the active branch and start its reply.
 
         Raises: StorageError (nothing was generated; the question is kept if it was stored).
@@ -175,8 +203,12 @@ class Chat:
         asked = self.store.add_message(self.conversation_id, parent, "user", question)
         return self._answer(asked, options, control)
 
-    def regenerate(self, reply_id: int, options: GenerationOptions | None = None,
-                   control: GenerationControl | None = None) -> Turn:
+    def regenerate(
+        self,
+        reply_id: int,
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+    ) -> Turn:
         """A new reply beside ``reply_id`` (same question); the old one stays as a branch.
 
         Raises: RecordNotFound, ValueError (not a reply to a question), StorageError.
@@ -186,18 +218,26 @@ class Chat:
             raise ValueError("only a reply to a question can be regenerated")
         return self._answer(self.store.get_message(old.parent_id), options, control)
 
-    def edit(self, message_id: int, new_text: str, options: GenerationOptions | None = None,
-             control: GenerationControl | None = None) -> Turn:
+    def edit(
+        self,
+        message_id: int,
+        new_text: str,
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+    ) -> Turn:
         """Ask an edited question beside ``message_id`` and answer it; the original and its
         replies stay as another branch.
 
         Raises: RecordNotFound, ValueError (not a question), StorageError.
         """
-        return self._answer(self.store.edit_user_message(message_id, new_text), options,
-                            control)
+        return self._answer(self.store.edit_user_message(message_id, new_text), options, control)
 
-    def continue_reply(self, reply_id: int, options: GenerationOptions | None = None,
-                       control: GenerationControl | None = None) -> Turn:
+    def continue_reply(
+        self,
+        reply_id: int,
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+    ) -> Turn:
         """Continue a reply that was stopped, in place: the model picks up after its last
         word and the stored reply grows. A reply stopped before any answer text (still
         thinking) gets a fresh reply beside it instead.
@@ -214,12 +254,17 @@ class Chat:
         if path[-1].id != reply_id:
             raise ValueError("only the last reply of a conversation can be continued")
         reply = self.store.resume_reply(reply_id)
-        messages = history(path[:-1], self.store.get_conversation(old.conversation_id)
-                           .system_prompt)
+        messages = history(
+            path[:-1], self.store.get_conversation(old.conversation_id).system_prompt
+        )
         return Turn(self, path[-2], reply, messages, options=options, control=control)
 
-    def _answer(self, question: Message, options: GenerationOptions | None,
-                control: GenerationControl | None) -> Turn:
+    def _answer(
+        self,
+        question: Message,
+        options: GenerationOptions | None,
+        control: GenerationControl | None,
+    ) -> Turn:
         conv_id = question.conversation_id
         reply = self.store.begin_reply(conv_id, question.id, self.session.model_id)
         path = self.store.active_path(conv_id)[:-1]  # ends at the question

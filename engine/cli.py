@@ -35,8 +35,11 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--system", default="", help="system prompt")
     p.add_argument("--stats", action="store_true", help="print speed figures after the reply")
-    p.add_argument("--no-save", action="store_true",
-                   help="keep this conversation in memory only; nothing is written to disk")
+    p.add_argument(
+        "--no-save",
+        action="store_true",
+        help="keep this conversation in memory only; nothing is written to disk",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,14 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     _model_args(ask)
     chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
     _model_args(chat)
-    _models_args(sub.add_parser(
-        "models", help="list the catalog, what is installed, what fits here; pull, import, "
-        "remove and verify models"))
-    privacy = sub.add_parser("privacy",
-                             help="show the egress ledger: every network or program attempt")
+    _models_args(
+        sub.add_parser(
+            "models",
+            help="list the catalog, what is installed, what fits here; pull, import, "
+            "remove and verify models",
+        )
+    )
+    privacy = sub.add_parser(
+        "privacy", help="show the egress ledger: every network or program attempt"
+    )
     privacy.add_argument("--limit", type=int, default=200, help="newest entries to show")
-    sub.add_parser("privacy-check",
-                   help="self-audit: trace a short offline chat at the OS level")
+    sub.add_parser("privacy-check", help="self-audit: trace a short offline chat at the OS level")
     return parser
 
 
@@ -150,8 +157,9 @@ def _open_chat(args: argparse.Namespace, store: ConversationStore) -> Chat:
 
     catalog = load_catalog()
     path, entry = resolve(catalog, args.model)
-    session = open_model(path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers,
-                         threads=args.threads)
+    session = open_model(
+        path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers, threads=args.threads
+    )
     return Chat(store, session, system_prompt=args.system)
 
 
@@ -185,8 +193,9 @@ def _chat_context(args: argparse.Namespace) -> Iterator[Chat]:
             engine.policy.ledger().detach()
 
 
-def _run_turn(chat: Chat, question: str, args: argparse.Namespace,
-              control: GenerationControl) -> None:
+def _run_turn(
+    chat: Chat, question: str, args: argparse.Namespace, control: GenerationControl
+) -> None:
     from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
 
     printer = _Printer(sys.stdout, sys.stderr, args.show_thinking)
@@ -217,8 +226,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from engine.inference import GenerationControl  # noqa: PLC0415
 
     with _chat_context(args) as chat:
-        print(f"Hearth · {chat.session.display_name} · offline. Empty line or Ctrl+D quits; "
-              "Ctrl+C stops a reply.", file=sys.stderr)
+        print(
+            f"Hearth · {chat.session.display_name} · offline. Empty line or Ctrl+D quits; "
+            "Ctrl+C stops a reply.",
+            file=sys.stderr,
+        )
         while True:
             try:
                 question = input("you › ").strip()
@@ -239,13 +251,16 @@ def _models_args(p: argparse.ArgumentParser) -> None:
     msub = p.add_subparsers(dest="models_command", metavar="{pull,import,remove,verify}")
     pull = msub.add_parser("pull", help="download a catalog model (resumes an earlier try)")
     pull.add_argument("id", help="catalog id (see 'hearth models')")
-    pull.add_argument("--allow-download", action="store_true",
-                      help="allow this one download in Local-only mode; Local-only is back "
-                      "when it ends")
+    pull.add_argument(
+        "--allow-download",
+        action="store_true",
+        help="allow this one download in Local-only mode; Local-only is back when it ends",
+    )
     imp = msub.add_parser("import", help="check a .gguf file you have and add it")
     imp.add_argument("path")
-    imp.add_argument("--copy", action="store_true",
-                     help="always copy (default: hard-link when on the same disk)")
+    imp.add_argument(
+        "--copy", action="store_true", help="always copy (default: hard-link when on the same disk)"
+    )
     rm = msub.add_parser("remove", help="delete a downloaded or imported model")
     rm.add_argument("id", help="catalog id, or the file name of an imported model")
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
@@ -276,36 +291,50 @@ def _models_list() -> int:
     catalog: Catalog = load_catalog()
     hw = detect()
     ram_bw, gpu_bw = hw.bandwidths()
-    gpu = (f", GPU {hw.gpu_name} {format_size(hw.gpu_free)} free (~{gpu_bw / 1e9:.0f} GB/s)"
-           if hw.has_gpu else "")
-    print(f"This machine: {hw.backend.value} backend, {hw.physical_cores} cores, "
-          f"{format_size(hw.ram_available)} of {format_size(hw.ram_total)} RAM free "
-          f"(~{ram_bw / 1e9:.0f} GB/s){gpu}.\n")
+    gpu = (
+        f", GPU {hw.gpu_name} {format_size(hw.gpu_free)} free (~{gpu_bw / 1e9:.0f} GB/s)"
+        if hw.has_gpu
+        else ""
+    )
+    print(
+        f"This machine: {hw.backend.value} backend, {hw.physical_cores} cores, "
+        f"{format_size(hw.ram_available)} of {format_size(hw.ram_total)} RAM free "
+        f"(~{ram_bw / 1e9:.0f} GB/s){gpu}.\n"
+    )
     print(f"{'':2}{'id':38} {'size':>9}  {'on disk':>8}  {'needs':>8}  fit on this machine")
     for state in model_states(catalog):
         m = state.model
         shape = ModelShape.from_catalog(m)
         mark = "*" if state.installed else " "
         size = format_size(shape.weights_bytes) + ("~" if shape.size_is_estimate else "")
-        on_disk = "bundled" if state.bundled else (format_size(state.disk_bytes)
-                                                   if state.installed else "-")
+        on_disk = (
+            "bundled"
+            if state.bundled
+            else (format_size(state.disk_bytes) if state.installed else "-")
+        )
         fit = fit_shape(shape, hw)
         tags = " (default)" if m.id == catalog.default_id else ""
         tags += " (flagship)" if m.id == catalog.flagship_id else ""
         if state.partial_bytes and not state.installed:
             tags += f" (partly downloaded: {format_size(state.partial_bytes)})"
-        print(f"{mark:2}{m.id:38} {size:>9}  {on_disk:>8}  {format_size(fit.need_bytes):>8}  "
-              f"{fit.describe()}{tags}")
+        print(
+            f"{mark:2}{m.id:38} {size:>9}  {on_disk:>8}  {format_size(fit.need_bytes):>8}  "
+            f"{fit.describe()}{tags}"
+        )
     others = other_models(catalog)
     if others:
         print("\nImported models the catalog does not know:")
         for path in others:
             print(f"* {path.name:38} {format_size(disk_bytes(path)):>9}")
     rec = recommend(catalog, hw)
-    print("\n* installed   ~ size from the hosting page, not yet confirmed   tokens/s: "
-          "generation speed estimated from memory bandwidth")
-    print(f"Best reasoning model for this machine: {rec.model.name} {rec.model.quantization} "
-          f"({rec.plan.placement}, {rec.plan.n_ctx:,}-token context).")
+    print(
+        "\n* installed   ~ size from the hosting page, not yet confirmed   tokens/s: "
+        "generation speed estimated from memory bandwidth"
+    )
+    print(
+        f"Best reasoning model for this machine: {rec.model.name} {rec.model.quantization} "
+        f"({rec.plan.placement}, {rec.plan.n_ctx:,}-token context)."
+    )
     return 0
 
 
@@ -348,8 +377,9 @@ def _models_pull(args: argparse.Namespace) -> int:
             return
         share = f" ({p.done / p.total:.0%})" if p.total else ""
         eta = f", about {_duration(p.eta_s)} left" if p.eta_s else ""
-        line = (f"{format_size(p.done)} of {format_size(p.total)}{share}, "
-                f"{p.speed / 1e6:.1f} MB/s{eta}")
+        line = (
+            f"{format_size(p.done)} of {format_size(p.total)}{share}, {p.speed / 1e6:.1f} MB/s{eta}"
+        )
         sys.stderr.write(f"\r\033[K{line}" if tty else f"{line}\n")
         sys.stderr.flush()
 
@@ -360,16 +390,20 @@ def _models_pull(args: argparse.Namespace) -> int:
         except Cancelled:
             part = partial_path(model)
             kept = part.stat().st_size if part.exists() else 0
-            print(f"\nStopped; {format_size(kept)} kept. Run the same command to resume.",
-                  file=sys.stderr)
+            print(
+                f"\nStopped; {format_size(kept)} kept. Run the same command to resume.",
+                file=sys.stderr,
+            )
             return 130
         finally:
             if tty and started:
                 sys.stderr.write("\n")
     resumed = f", resumed from {format_size(result.resumed_from)}" if result.resumed_from else ""
-    print(f"Installed {model.name} {model.quantization}: {result.path} "
-          f"({format_size(result.size)}{resumed}; sha256 verified against "
-          f"{result.verified_against}).")
+    print(
+        f"Installed {model.name} {model.quantization}: {result.path} "
+        f"({format_size(result.size)}{resumed}; sha256 verified against "
+        f"{result.verified_against})."
+    )
     return 0
 
 
@@ -383,10 +417,15 @@ def _models_import(args: argparse.Namespace) -> int:
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     info = result.info
-    what = (f"{result.model.name} {result.model.quantization} ({result.model.id})"
-            if result.model else f"unknown model “{info.name}”")
-    facts = (f"{info.architecture}, {info.parameters / 1e9:.2f}B parameters, "
-             f"{info.quantization}, {info.context_length:,}-token context")
+    what = (
+        f"{result.model.name} {result.model.quantization} ({result.model.id})"
+        if result.model
+        else f"unknown model “{info.name}”"
+    )
+    facts = (
+        f"{info.architecture}, {info.parameters / 1e9:.2f}B parameters, "
+        f"{info.quantization}, {info.context_length:,}-token context"
+    )
     if result.already_installed:
         print(f"{what} is already installed: {result.path} ({facts}).")
         return 0
@@ -425,8 +464,9 @@ def _models_verify(args: argparse.Namespace) -> int:
     items = to_verify(load_catalog(), args.id)
     if not items:
         if args.id:
-            raise ModelError(f"“{args.id}” is not installed.",
-                             "Run 'hearth models' to see what is installed.")
+            raise ModelError(
+                f"“{args.id}” is not installed.", "Run 'hearth models' to see what is installed."
+            )
         print("No models installed.")
         return 0
     damaged = 0
@@ -435,8 +475,11 @@ def _models_verify(args: argparse.Namespace) -> int:
         print(result.describe())
         damaged += result.verdict is Verdict.MISMATCH
     if damaged:
-        print("hearth: a model file is damaged or was changed. Remove it (hearth models remove "
-              "ID) and download or import it again.", file=sys.stderr)
+        print(
+            "hearth: a model file is damaged or was changed. Remove it (hearth models remove "
+            "ID) and download or import it again.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
@@ -451,8 +494,10 @@ def cmd_privacy(args: argparse.Namespace) -> int:
     try:
         store = open_store()
     except StorageError as exc:
-        print(f"The ledger kept in the encrypted store cannot be read: {exc.full_message}\n"
-              "This session only:")
+        print(
+            f"The ledger kept in the encrypted store cannot be read: {exc.full_message}\n"
+            "This session only:"
+        )
         print(format_ledger(ledger))
         return 0
     with store:
@@ -495,8 +540,13 @@ def cmd_privacy_check(_args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "models": cmd_models, "privacy": cmd_privacy,
-            "privacy-check": cmd_privacy_check}
+COMMANDS = {
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "models": cmd_models,
+    "privacy": cmd_privacy,
+    "privacy-check": cmd_privacy_check,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

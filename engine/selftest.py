@@ -62,8 +62,11 @@ class SelfTestResult:
     @property
     def passed(self) -> bool:
         """No check failed, and every check that cannot be skipped ran."""
-        return bool(self.checks) and all(c.passed is not False for c in self.checks) and all(
-            c.passed for c in self.checks if c.name in REQUIRED)
+        return (
+            bool(self.checks)
+            and all(c.passed is not False for c in self.checks)
+            and all(c.passed for c in self.checks if c.name in REQUIRED)
+        )
 
     @property
     def failed(self) -> tuple[Check, ...]:
@@ -90,8 +93,9 @@ def _timed(name: str, body: Callable[[], str]) -> Check:
     except _Failed as exc:
         return Check(name, False, str(exc), time.monotonic() - started)
     except Exception as exc:  # a self-test reports every failure, whatever raised it
-        return Check(name, False, f"{type(exc).__name__}: {_exc_text(exc)}",
-                     time.monotonic() - started)
+        return Check(
+            name, False, f"{type(exc).__name__}: {_exc_text(exc)}", time.monotonic() - started
+        )
     return Check(name, True, detail, time.monotonic() - started)
 
 
@@ -147,8 +151,10 @@ class _Run:
         if self.model_path is None:
             raise _Failed("skipped: no starter model")
         options = GenerationOptions(temperature=0.0, max_tokens=MAX_TOKENS, seed=1)
-        with open_store(self.database, passphrase=self.passphrase) as store, \
-                open_model(self.model_path, entry=self.entry, n_ctx=512) as session:
+        with (
+            open_store(self.database, passphrase=self.passphrase) as store,
+            open_model(self.model_path, entry=self.entry, n_ctx=512) as session,
+        ):
             chat = Chat(store, session)
             turn = chat.send(PROMPT, options)
             parts = [c.text for c in turn if isinstance(c, Answer)]
@@ -188,8 +194,10 @@ class _Run:
         else:
             raise _Failed("a wrong passphrase opened the store")
         size = self.database.stat().st_size
-        return (f"SQLCipher file of {size:,} bytes in a temporary folder: not plain SQLite, "
-                "prompt not in it, read back with the passphrase, wrong one refused")
+        return (
+            f"SQLCipher file of {size:,} bytes in a temporary folder: not plain SQLite, "
+            "prompt not in it, read back with the passphrase, wrong one refused"
+        )
 
 
 def _network_entries(mark: int) -> list[str]:
@@ -197,9 +205,11 @@ def _network_entries(mark: int) -> list[str]:
     from engine.policy import Action  # noqa: PLC0415
 
     # Starting a program (the GPU probe, strace) is not network; every other kind is.
-    return [f"{e.action.value} {e.target} ({'allowed' if e.allowed else 'blocked'})"
-            for e in engine.policy.ledger().since(mark)
-            if e.action not in (Action.PROCESS, Action.MODE)]
+    return [
+        f"{e.action.value} {e.target} ({'allowed' if e.allowed else 'blocked'})"
+        for e in engine.policy.ledger().since(mark)
+        if e.action not in (Action.PROCESS, Action.MODE)
+    ]
 
 
 def _ledger_check(mark: int) -> Check:
@@ -229,12 +239,26 @@ def _kernel_check(relaunch: Sequence[str] | None) -> Check:
             trace = Path(tmp, "trace.txt")
             # execve too: the child's own start in the trace proves strace recorded it (a
             # run with no network call at all leaves no other line).
-            argv = [strace, "-f", "-qq", "-e", "trace=network,execve", "-o", str(trace),
-                    "--", *relaunch]
+            argv = [
+                strace,
+                "-f",
+                "-qq",
+                "-e",
+                "trace=network,execve",
+                "-o",
+                str(trace),
+                "--",
+                *relaunch,
+            ]
             try:
-                proc = subprocess.run(argv, capture_output=True, text=True, check=False,
-                                      env={**os.environ, TRACED_ENV: "1"},
-                                      timeout=_TRACE_TIMEOUT_S)
+                proc = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    env={**os.environ, TRACED_ENV: "1"},
+                    timeout=_TRACE_TIMEOUT_S,
+                )
             except subprocess.TimeoutExpired:
                 raise _Failed(f"the traced run took over {_TRACE_TIMEOUT_S} s") from None
             text = trace.read_text(errors="replace") if trace.exists() else ""
@@ -250,8 +274,10 @@ def _kernel_check(relaunch: Sequence[str] | None) -> Check:
         if internet:
             shown = ", ".join(f"{c.syscall}({c.family})" for c in internet[:5])
             raise _Failed(f"{len(internet)} internet socket calls: {shown}")
-        return (f"strace -f -e trace=network on a second run: no AF_INET/AF_INET6 call "
-                f"({len(network)} local-only network calls)")
+        return (
+            f"strace -f -e trace=network on a second run: no AF_INET/AF_INET6 call "
+            f"({len(network)} local-only network calls)"
+        )
 
     return _timed(KERNEL, body)
 
@@ -267,8 +293,12 @@ def run_self_test(relaunch: Sequence[str] | None = None) -> SelfTestResult:
     mark = engine.policy.ledger().total if engine.policy.is_installed() else 0
     with tempfile.TemporaryDirectory(prefix="hearth-selftest-") as tmp:
         run = _Run(Path(tmp))
-        checks = [_timed(POLICY, run.policy), _timed(MODEL, run.model),
-                  _timed(ANSWER, run.answer_and_store), _timed(STORE, run.store)]
+        checks = [
+            _timed(POLICY, run.policy),
+            _timed(MODEL, run.model),
+            _timed(ANSWER, run.answer_and_store),
+            _timed(STORE, run.store),
+        ]
     if engine.policy.is_installed():
         checks.append(_ledger_check(mark))
     else:

@@ -42,8 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("a", type=Path)
     parser.add_argument("b", type=Path)
-    parser.add_argument("--allow", action="append", default=[],
-                        help="glob of a file known to differ (reported, not counted)")
+    parser.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        help="glob of a file known to differ (reported, not counted)",
+    )
     args = parser.parse_args(argv)
     a, b = fingerprint(args.a), fingerprint(args.b)
     only_a = sorted(set(a) - set(b))
@@ -63,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     if failing:
         print(f"NOT reproducible: {failing} difference(s)")
         return 1
-    print("reproducible" + (f" apart from {len(allowed)} known file(s)" if allowed else
-                            ": bit-identical"))
+    print(
+        "reproducible"
+        + (f" apart from {len(allowed)} known file(s)" if allowed else ": bit-identical")
+    )
     return 0
 
 

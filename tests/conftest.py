@@ -57,19 +57,26 @@ def egress() -> Iterator[Egress]:
     engine.policy.set_mode(Mode.LOCAL_ONLY)
     yield Egress()
     engine.policy.set_mode(Mode.LOCAL_ONLY)
+
+
 # ---- end of egress policy ---------------------------------------------------------------------
 
 STARTER_FILE = PROJECT_ROOT / "assets" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
 @pytest.fixture(autouse=True)
-def fresh_profile(tmp_path_factory: pytest.TempPathFactory,
-                  monkeypatch: pytest.MonkeyPatch) -> Path:
+def fresh_profile(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets empty platformdirs/XDG folders: nothing leaks between tests, nothing
     touches the developer's real profile."""
     root = tmp_path_factory.mktemp("profile")
-    for var, sub in (("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):
+    for var, sub in (
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CONFIG_HOME", "config"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_STATE_HOME", "state"),
+    ):
         (root / sub).mkdir()
         monkeypatch.setenv(var, str(root / sub))
     return root
@@ -81,8 +88,9 @@ def no_leftover_threads() -> Iterator[None]:
     yield
     deadline = time.monotonic() + 5
     while True:
-        extra = [t for t in threading.enumerate()
-                 if t not in before and t.is_alive() and not t.daemon]
+        extra = [
+            t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon
+        ]
         if not extra or time.monotonic() > deadline:
             break
         time.sleep(0.05)
@@ -94,8 +102,10 @@ def keychain() -> Iterator[Keychain]:
     """The real Secret Service keychain entry (scripts/test.sh starts gnome-keyring on a
     private D-Bus session), emptied before and after the test."""
     if os.environ.get("HEARTH_TEST_KEYRING") != "secret-service":
-        pytest.fail("storage tests need the real Secret Service keyring: run them through "
-                    "scripts/test.sh (dbus-run-session + gnome-keyring)")
+        pytest.fail(
+            "storage tests need the real Secret Service keyring: run them through "
+            "scripts/test.sh (dbus-run-session + gnome-keyring)"
+        )
     chain = Keychain()
     assert chain.available(), f"no keychain backend: {chain.backend_name}"
     chain.delete()

@@ -26,7 +26,8 @@ def _imports(path: Path) -> set[str]:
 def test_engine_source_never_imports_qt_or_desktop():
     offenders = {
         str(p.relative_to(PROJECT_ROOT)): sorted(
-            n for n in _imports(p) if n.split(".")[0] in {"PySide6", "shiboken6", "desktop"})
+            n for n in _imports(p) if n.split(".")[0] in {"PySide6", "shiboken6", "desktop"}
+        )
         for p in ENGINE.rglob("*.py")
     }
     assert not {k: v for k, v in offenders.items() if v}
@@ -47,15 +48,29 @@ print('imported', len([m for m in sys.modules if m.startswith('engine')]))
 
 
 def test_every_engine_module_imports_with_qt_unavailable():
-    done = subprocess.run([sys.executable, "-c", BLOCK_QT], capture_output=True, text=True,
-                          timeout=120, cwd=PROJECT_ROOT, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", BLOCK_QT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.split()[-1]) > 10
 
 
 def test_cli_command_does_not_load_qt():
-    code = ("import sys; from desktop.launch import main; main(['models']);"
-            "sys.exit(1 if any(m.startswith('PySide6') for m in sys.modules) else 0)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120, cwd=PROJECT_ROOT, check=False)
+    code = (
+        "import sys; from desktop.launch import main; main(['models']);"
+        "sys.exit(1 if any(m.startswith('PySide6') for m in sys.modules) else 0)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr

@@ -19,8 +19,8 @@ from engine.policy import EgressBlocked
 from engine.selftest import Check, SelfTestResult
 
 needs_strace = pytest.mark.skipif(
-    not (sys.platform.startswith("linux") and shutil.which("strace")),
-    reason="strace not installed")
+    not (sys.platform.startswith("linux") and shutil.which("strace")), reason="strace not installed"
+)
 
 # Runs the real entry point, then says whether Qt was loaded: --self-test must stay headless.
 RUN_AND_REPORT_QT = (
@@ -33,12 +33,23 @@ RUN_AND_REPORT_QT = (
 )
 
 
-def self_test(*, code: str | None = None, env: dict[str, str] | None = None,
-              timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    argv = ([sys.executable, "-c", code] if code else
-            [str(Path(sys.executable).parent / "hearth"), "--self-test"])
-    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})}, cwd=PROJECT_ROOT, check=False)
+def self_test(
+    *, code: str | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
+    argv = (
+        [sys.executable, "-c", code]
+        if code
+        else [str(Path(sys.executable).parent / "hearth"), "--self-test"]
+    )
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
 
 
 def check_lines(stdout: str) -> dict[str, str]:
@@ -47,21 +58,27 @@ def check_lines(stdout: str) -> dict[str, str]:
     for line in stdout.splitlines():
         parts = line.split(None, 1)
         if len(parts) == 2 and parts[0] in ("PASS", "FAIL", "SKIP"):
-            for name in (selftest.POLICY, selftest.MODEL, selftest.ANSWER, selftest.STORE,
-                         selftest.LEDGER, selftest.KERNEL):
+            for name in (
+                selftest.POLICY,
+                selftest.MODEL,
+                selftest.ANSWER,
+                selftest.STORE,
+                selftest.LEDGER,
+                selftest.KERNEL,
+            ):
                 if parts[1].startswith(name):
                     found[name] = parts[0]
     return found
 
 
 @pytest.mark.slow
-def test_self_test_passes_headless_and_touches_no_profile(starter_model_path: Path,
-                                                          fresh_profile: Path):
+def test_self_test_passes_headless_and_touches_no_profile(
+    starter_model_path: Path, fresh_profile: Path
+):
     done = self_test(code=RUN_AND_REPORT_QT)
     assert done.returncode == 0, done.stdout + done.stderr
     checks = check_lines(done.stdout)
-    required = {selftest.POLICY, selftest.MODEL, selftest.ANSWER, selftest.STORE,
-                selftest.LEDGER}
+    required = {selftest.POLICY, selftest.MODEL, selftest.ANSWER, selftest.STORE, selftest.LEDGER}
     assert {name: checks.get(name) for name in required} == dict.fromkeys(required, "PASS")
     expected_kernel = "PASS" if shutil.which("strace") else "SKIP"
     assert checks[selftest.KERNEL] == expected_kernel
@@ -74,8 +91,9 @@ def test_self_test_passes_headless_and_touches_no_profile(starter_model_path: Pa
 
 def test_hearth_command_fails_without_the_starter_model(tmp_path: Path):
     (tmp_path / "SmolLM2-135M-Instruct.Q4_1.gguf").write_bytes(b"GGUF not really")
-    done = self_test(env={"HEARTH_BUNDLED_MODELS": str(tmp_path),
-                          selftest.TRACED_ENV: "1"})  # no traced second run: it fails alike
+    done = self_test(
+        env={"HEARTH_BUNDLED_MODELS": str(tmp_path), selftest.TRACED_ENV: "1"}
+    )  # no traced second run: it fails alike
     assert done.returncode == 1
     checks = check_lines(done.stdout)
     assert checks[selftest.MODEL] == "FAIL"

@@ -81,8 +81,14 @@ class ModelJobWorker(QObject):
 class ModelsDialog(QDialog):
     """``catalog`` and ``hardware`` default to the shipped catalog and this machine."""
 
-    def __init__(self, catalog: Catalog | None = None, hardware: Hardware | None = None,
-                 parent: QWidget | None = None, *, confirm: Confirm | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog | None = None,
+        hardware: Hardware | None = None,
+        parent: QWidget | None = None,
+        *,
+        confirm: Confirm | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Models")
         self.setObjectName("models_dialog")
@@ -102,7 +108,8 @@ class ModelsDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(
-            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch
+        )
         self.table.itemSelectionChanged.connect(self._on_table_selection_changed)
 
         self.download_button = QPushButton("Download", self)
@@ -124,8 +131,12 @@ class ModelsDialog(QDialog):
         self.status.setWordWrap(True)
 
         buttons = QHBoxLayout()
-        for button in (self.download_button, self.cancel_button, self.import_button,
-                       self.remove_button):
+        for button in (
+            self.download_button,
+            self.cancel_button,
+            self.import_button,
+            self.remove_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
@@ -152,11 +163,21 @@ class ModelsDialog(QDialog):
             else:
                 installed = "Not installed"
             on_disk = format_size(state.disk_bytes) if state.installed and not state.bundled else ""
-            self._add_row(m.id, f"{m.name} {m.quantization}", installed, on_disk,
-                          fit_model(m, self.hardware).describe())
+            self._add_row(
+                m.id,
+                f"{m.name} {m.quantization}",
+                installed,
+                on_disk,
+                fit_model(m, self.hardware).describe(),
+            )
         for path in other_models(self.catalog):
-            self._add_row(path.name, path.name, "Installed (not in the catalog)",
-                          format_size(path.stat().st_size), "")
+            self._add_row(
+                path.name,
+                path.name,
+                "Installed (not in the catalog)",
+                format_size(path.stat().st_size),
+                "",
+            )
         if selected in self._row_ids:
             self.table.selectRow(self._row_ids.index(selected))
         self._update_buttons()
@@ -195,11 +216,13 @@ class ModelsDialog(QDialog):
         texts = self.row_texts(key) if key else []
         installed = bool(texts) and texts[1].startswith("Installed")
         self.download_button.setEnabled(
-            not busy and model is not None and bool(model.urls) and not installed)
+            not busy and model is not None and bool(model.urls) and not installed
+        )
         self.cancel_button.setEnabled(busy)
         self.import_button.setEnabled(not busy)
-        self.remove_button.setEnabled(not busy and key is not None and (
-            texts[2] != "" or texts[1].startswith("Partly")))
+        self.remove_button.setEnabled(
+            not busy and key is not None and (texts[2] != "" or texts[1].startswith("Partly"))
+        )
 
     @Slot()
     def _on_table_selection_changed(self) -> None:
@@ -214,11 +237,13 @@ class ModelsDialog(QDialog):
             return
         hosts = sorted(model.hosts)
         local_only = engine.policy.current_mode() is Mode.LOCAL_ONLY
-        question = (f"Download {model.name} {model.quantization} from {', '.join(hosts)}?")
+        question = f"Download {model.name} {model.quantization} from {', '.join(hosts)}?"
         if local_only:
-            question += ("\n\nLocal-only mode is on. Downloads will be allowed for this "
-                         "download only, to those hosts only; Local-only comes back when it "
-                         "ends.")
+            question += (
+                "\n\nLocal-only mode is on. Downloads will be allowed for this "
+                "download only, to those hosts only; Local-only comes back when it "
+                "ends."
+            )
         if not self.confirm("Download model", question):
             self.status.setText("Nothing was downloaded.")
             return
@@ -239,8 +264,9 @@ class ModelsDialog(QDialog):
 
     @Slot()
     def _on_import_button_clicked(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(self, "Import a model", "",
-                                                    "GGUF models (*.gguf)")
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Import a model", "", "GGUF models (*.gguf)"
+        )
         if path:
             self.import_file(Path(path))
 
@@ -252,8 +278,7 @@ class ModelsDialog(QDialog):
         catalog = self.catalog
 
         def job(report: Callable[[Any], None], cancel: threading.Event) -> object:
-            return import_model(path, catalog, progress=lambda d, t: report((d, t)),
-                                cancel=cancel)
+            return import_model(path, catalog, progress=lambda d, t: report((d, t)), cancel=cancel)
 
         self.status.setText(f"Checking {path.name}…")
         self._start(job)
@@ -291,8 +316,11 @@ class ModelsDialog(QDialog):
             show_error(self, exc)
             return
         files = "\n".join(f"• {p.name}" for p in removal.files)
-        if not self.confirm("Remove model", f"Remove {removal.label}? This deletes:\n{files}\n"
-                            f"and frees {format_size(removal.disk_bytes)}."):
+        if not self.confirm(
+            "Remove model",
+            f"Remove {removal.label}? This deletes:\n{files}\n"
+            f"and frees {format_size(removal.disk_bytes)}.",
+        ):
             self.status.setText("Nothing was removed.")
             return
         try:
@@ -336,8 +364,10 @@ class ModelsDialog(QDialog):
             if update.total:
                 self.progress.setValue(int(1000 * update.done / update.total))
             eta = f", about {update.eta_s:.0f} s left" if update.eta_s else ""
-            self.status.setText(f"{format_size(update.done)} of {format_size(update.total)}, "
-                                f"{update.speed / 1e6:.1f} MB/s{eta}")
+            self.status.setText(
+                f"{format_size(update.done)} of {format_size(update.total)}, "
+                f"{update.speed / 1e6:.1f} MB/s{eta}"
+            )
         elif isinstance(update, tuple):
             done, total = update
             if total:
@@ -347,10 +377,14 @@ class ModelsDialog(QDialog):
     def _on_worker_finished(self, result: object) -> None:
         self._stop_thread()
         if isinstance(result, ImportResult):
-            what = (f"{result.model.name} {result.model.quantization}" if result.model
-                    else f"{result.path.name} (not in the catalog)")
-            text = f"{what} is already installed." if result.already_installed else \
-                f"Imported {what}."
+            what = (
+                f"{result.model.name} {result.model.quantization}"
+                if result.model
+                else f"{result.path.name} (not in the catalog)"
+            )
+            text = (
+                f"{what} is already installed." if result.already_installed else f"Imported {what}."
+            )
             self.status.setText(" ".join([text, *result.warnings]))
         else:
             self.status.setText("Downloaded and verified.")
@@ -380,9 +414,12 @@ class ModelsDialog(QDialog):
 
     def _ask(self, title: str, question: str) -> bool:
         answer = QMessageBox.question(
-            self, title, question,
+            self,
+            title,
+            question,
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-            QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.No,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
 

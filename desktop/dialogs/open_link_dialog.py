@@ -21,7 +21,8 @@ class OpenLinkDialog(QMessageBox):
         self.setInformativeText(
             f"Your browser is a separate program: it will connect to {host} over the "
             f"internet, which Hearth's {mode} mode cannot prevent. Hearth itself sends "
-            "nothing, and the address is all the browser receives.")
+            "nothing, and the address is all the browser receives."
+        )
         self.open_button = self.addButton("Open in Browser", QMessageBox.ButtonRole.AcceptRole)
         self.cancel_button = self.addButton(QMessageBox.StandardButton.Cancel)
         self.setDefaultButton(self.cancel_button)

@@ -50,7 +50,8 @@ class PrivacyConfirmDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.cancel_button: QPushButton = self.buttons.addButton(
-            QDialogButtonBox.StandardButton.Cancel)
+            QDialogButtonBox.StandardButton.Cancel
+        )
         self.allow_button = QPushButton("Allow model downloads")
         self.buttons.addButton(self.allow_button, QDialogButtonBox.ButtonRole.AcceptRole)
         self.allow_button.setAutoDefault(False)

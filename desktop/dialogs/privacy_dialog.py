@@ -33,13 +33,18 @@ from engine.policy import EgressAttempt
 LEDGER_COLUMNS = ("Time", "What", "Where", "Mode", "Outcome")
 FORGET_TEXT = (
     "This deletes every conversation, your settings, the egress log and the database key, "
-    "and removes the app-lock passcode. It cannot be undone. Downloaded models stay.")
+    "and removes the app-lock passcode. It cannot be undone. Downloaded models stay."
+)
 
 
 def ask_forget_everything(parent: QWidget) -> bool:
     """The confirmation for *Forget everything*; Cancel is the default (Enter or Esc)."""
-    box = QMessageBox(QMessageBox.Icon.Warning, "Forget everything?",
-                      "Forget everything Hearth keeps about you?", parent=parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Forget everything?",
+        "Forget everything Hearth keeps about you?",
+        parent=parent,
+    )
     box.setObjectName("forget_confirm_dialog")
     box.setInformativeText(FORGET_TEXT)
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
@@ -56,9 +61,13 @@ class PrivacyDialog(QDialog):
 
     forget_requested = Signal()
 
-    def __init__(self, session_entries: Sequence[EgressAttempt],
-                 locations: Sequence[tuple[str, str]], mode_label: str,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session_entries: Sequence[EgressAttempt],
+        locations: Sequence[tuple[str, str]],
+        mode_label: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Privacy")
         self.setObjectName("privacy_dialog")
@@ -75,8 +84,7 @@ class PrivacyDialog(QDialog):
         self.ledger_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.ledger_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.ledger_table.verticalHeader().hide()
-        self.ledger_table.horizontalHeader().setSectionResizeMode(
-            2, QHeaderView.ResizeMode.Stretch)
+        self.ledger_table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.stored_label = QLabel("Reading the log kept in your history…")
         self.stored_label.setAccessibleName("Egress log kept in the store")
 
@@ -128,15 +136,20 @@ class PrivacyDialog(QDialog):
             blocked = sum(not e.allowed for e in attempts)
             self.session_label.setText(
                 f"{len(attempts)} entr{'y' if len(attempts) == 1 else 'ies'} this session, "
-                f"{blocked} blocked.")
+                f"{blocked} blocked."
+            )
             self.ledger_table.show()
         self.ledger_table.setRowCount(0)
         for e in attempts:
             row = self.ledger_table.rowCount()
             self.ledger_table.insertRow(row)
-            cells = (e.time.astimezone().strftime("%H:%M:%S"), e.action.value,
-                     e.target or e.module, e.mode.label,
-                     "allowed" if e.allowed else "blocked")
+            cells = (
+                e.time.astimezone().strftime("%H:%M:%S"),
+                e.action.value,
+                e.target or e.module,
+                e.mode.label,
+                "allowed" if e.allowed else "blocked",
+            )
             for column, text in enumerate(cells):
                 self.ledger_table.setItem(row, column, QTableWidgetItem(text))
 
@@ -144,15 +157,23 @@ class PrivacyDialog(QDialog):
         self.protection_label.setText(protection)
         self.stored_label.setText(
             f"{stored_count} entr{'y' if stored_count == 1 else 'ies'} kept in your encrypted "
-            "history in all." if saved else "The egress log is not saved (memory only).")
+            "history in all."
+            if saved
+            else "The egress log is not saved (memory only)."
+        )
 
     def location(self, what: str) -> str:
         return self._location_labels[what].text()
 
     def ledger_rows(self) -> list[list[str]]:
         t = self.ledger_table
-        return [[item.text() if (item := t.item(r, c)) is not None else ""
-                 for c in range(t.columnCount())] for r in range(t.rowCount())]
+        return [
+            [
+                item.text() if (item := t.item(r, c)) is not None else ""
+                for c in range(t.columnCount())
+            ]
+            for r in range(t.rowCount())
+        ]
 
     def _on_forget_button_clicked(self) -> None:
         if ask_forget_everything(self):

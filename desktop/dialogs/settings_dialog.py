@@ -28,8 +28,9 @@ from desktop.settings import AppSettings
 from engine.catalog import Reasoning, Sampling
 
 
-def _double(name: str, low: float, high: float, step: float, *, default: float,
-            value: float | None) -> QDoubleSpinBox:
+def _double(
+    name: str, low: float, high: float, step: float, *, default: float, value: float | None
+) -> QDoubleSpinBox:
     """A spin box whose lowest value (one step below ``low``) means "the model's default"."""
     box = QDoubleSpinBox()
     box.setDecimals(2)
@@ -58,9 +59,16 @@ class SettingsDialog(QDialog):
     """``system_prompt`` is None when no conversation is open (there is nothing to give one
     to yet). ``sampling``/``reasoning`` are the loaded model's defaults, shown as such."""
 
-    def __init__(self, settings: AppSettings, *, system_prompt: str | None,
-                 sampling: Sampling, reasoning: Reasoning | None, has_passcode: bool,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        settings: AppSettings,
+        *,
+        system_prompt: str | None,
+        sampling: Sampling,
+        reasoning: Reasoning | None,
+        has_passcode: bool,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settings_dialog")
@@ -70,25 +78,36 @@ class SettingsDialog(QDialog):
         self.system_prompt_edit.setAccessibleName("System prompt of this conversation")
         self.system_prompt_edit.setPlaceholderText(
             "How the assistant should answer in this conversation, e.g. “Be brief.”"
-            if system_prompt is not None else "Open or start a conversation to give it one.")
+            if system_prompt is not None
+            else "Open or start a conversation to give it one."
+        )
         self.system_prompt_edit.setEnabled(system_prompt is not None)
         self.system_prompt_edit.setMaximumHeight(theme.em(self, 5))
         prompt_box = QGroupBox("This conversation")
         QVBoxLayout(prompt_box).addWidget(self.system_prompt_edit)
 
         s = settings
-        self.temperature_spin = _double("Temperature", 0.0, 2.0, 0.05,
-                                        default=sampling.temperature, value=s.temperature)
-        self.top_p_spin = _double("Top P", 0.0, 1.0, 0.05, default=sampling.top_p,
-                                  value=s.top_p)
+        self.temperature_spin = _double(
+            "Temperature", 0.0, 2.0, 0.05, default=sampling.temperature, value=s.temperature
+        )
+        self.top_p_spin = _double("Top P", 0.0, 1.0, 0.05, default=sampling.top_p, value=s.top_p)
         self.top_k_spin = _int("Top K", 0, 200, f"Model default ({sampling.top_k})", s.top_k)
-        self.repeat_penalty_spin = _double("Repeat penalty", 1.0, 2.0, 0.05,
-                                           default=sampling.repeat_penalty,
-                                           value=s.repeat_penalty)
+        self.repeat_penalty_spin = _double(
+            "Repeat penalty",
+            1.0,
+            2.0,
+            0.05,
+            default=sampling.repeat_penalty,
+            value=s.repeat_penalty,
+        )
         budget = reasoning.budget if reasoning else 0
-        self.budget_spin = _int("Thinking budget", 1, 65536,
-                                f"Model default ({budget} tokens)" if reasoning
-                                else "Model default", s.thinking_budget)
+        self.budget_spin = _int(
+            "Thinking budget",
+            1,
+            65536,
+            f"Model default ({budget} tokens)" if reasoning else "Model default",
+            s.thinking_budget,
+        )
         self.budget_spin.setSuffix(" tokens")
         sampling_box = QGroupBox("Replies (from the next one)")
         form = QFormLayout(sampling_box)
@@ -125,7 +144,8 @@ class SettingsDialog(QDialog):
         self.passcode_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.passcode_edit.setAccessibleName("New app-lock passcode")
         self.passcode_edit.setPlaceholderText(
-            "Leave empty to keep the current one" if has_passcode else "No passcode set")
+            "Leave empty to keep the current one" if has_passcode else "No passcode set"
+        )
         self.repeat_edit = QLineEdit()
         self.repeat_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat_edit.setAccessibleName("Repeat the new passcode")
@@ -147,26 +167,30 @@ class SettingsDialog(QDialog):
         form.addRow("", self.remove_passcode_check)
         form.addRow("Lock when idle for", self.idle_spin)
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for w in (prompt_box, sampling_box, load_box, lock_box, self.error_label,
-                  self.buttons):
+        for w in (prompt_box, sampling_box, load_box, lock_box, self.error_label, self.buttons):
             layout.addWidget(w)
 
     def settings(self) -> AppSettings:
-        gpu = self.gpu_layers_spin.value() if self.gpu_mode_combo.currentData() == "manual" \
-            else None
+        gpu = (
+            self.gpu_layers_spin.value() if self.gpu_mode_combo.currentData() == "manual" else None
+        )
         return AppSettings(
-            temperature=_value(self.temperature_spin), top_p=_value(self.top_p_spin),
+            temperature=_value(self.temperature_spin),
+            top_p=_value(self.top_p_spin),
             top_k=_value(self.top_k_spin),  # type: ignore[arg-type]
             repeat_penalty=_value(self.repeat_penalty_spin),
             thinking_budget=_value(self.budget_spin),  # type: ignore[arg-type]
             n_ctx=_value(self.context_spin),  # type: ignore[arg-type]
             threads=_value(self.threads_spin),  # type: ignore[arg-type]
-            gpu_layers=gpu, lock_idle_minutes=self.idle_spin.value())
+            gpu_layers=gpu,
+            lock_idle_minutes=self.idle_spin.value(),
+        )
 
     def system_prompt(self) -> str | None:
         """The new system prompt, or None when no conversation is open."""
@@ -182,8 +206,10 @@ class SettingsDialog(QDialog):
         return self.passcode_edit.text() or None
 
     def accept(self) -> None:
-        if not self.remove_passcode_check.isChecked() and \
-                self.passcode_edit.text() != self.repeat_edit.text():
+        if (
+            not self.remove_passcode_check.isChecked()
+            and self.passcode_edit.text() != self.repeat_edit.text()
+        ):
             self.error_label.setText("The two passcodes differ.")
             self.error_label.show()
             return

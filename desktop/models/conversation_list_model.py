@@ -21,8 +21,7 @@ from PySide6.QtCore import (
 from desktop import theme
 from engine.storage import ConversationSummary, SearchHit
 
-PINNED, TODAY, YESTERDAY, WEEK, OLDER = (
-    "Pinned", "Today", "Yesterday", "Previous 7 days", "Older")
+PINNED, TODAY, YESTERDAY, WEEK, OLDER = ("Pinned", "Today", "Yesterday", "Previous 7 days", "Older")
 SECTIONS = (PINNED, TODAY, YESTERDAY, WEEK, OLDER)
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -72,8 +71,10 @@ def snippet_html(hit: SearchHit, background: str | None = None) -> str:
         if start < at:
             continue
         out.append(html.escape(text[at:start]))
-        out.append(f'<span style="background-color:{colour}; font-weight:bold">'
-                   f"{html.escape(text[start:end])}</span>")
+        out.append(
+            f'<span style="background-color:{colour}; font-weight:bold">'
+            f"{html.escape(text[start:end])}</span>"
+        )
         at = end
     out.append(html.escape(text[at:]))
     return "".join(out)
@@ -111,8 +112,9 @@ class ConversationListModel(QAbstractListModel):
 
     # -- public API -----------------------------------------------------------------------------
 
-    def set_conversations(self, summaries: Iterable[ConversationSummary],
-                          now: datetime | None = None) -> None:
+    def set_conversations(
+        self, summaries: Iterable[ConversationSummary], now: datetime | None = None
+    ) -> None:
         """The whole list, grouped by date against ``now`` (local time by default)."""
         self._summaries = list(summaries)
         self._now = now
@@ -162,14 +164,20 @@ class ConversationListModel(QAbstractListModel):
         if role == Roles.KIND:
             return item.kind
         if item.kind == "header":
-            return item.header if role in (Qt.ItemDataRole.DisplayRole,
-                                           Qt.ItemDataRole.AccessibleTextRole) else None
+            return (
+                item.header
+                if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole)
+                else None
+            )
         if item.hit is not None:
             return self._hit_data(item.hit, role)
         assert item.summary is not None
         summary = item.summary
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole,
-                    Qt.ItemDataRole.ToolTipRole):
+        if role in (
+            Qt.ItemDataRole.DisplayRole,
+            Qt.ItemDataRole.EditRole,
+            Qt.ItemDataRole.ToolTipRole,
+        ):
             return summary.title or "Untitled"
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{summary.title or 'Untitled'}{', pinned' if summary.pinned else ''}"

@@ -85,8 +85,14 @@ def split_blocks(text: str, *, final: bool, min_prose: int = MIN_PROSE) -> list[
             i = j + 1
             pos = start = q
             continue
-        if (prose and i < complete and pos - start >= min_prose and _is_blank(prose[-1])
-                and not _is_blank(line) and not _CONTINUES.match(line)):
+        if (
+            prose
+            and i < complete
+            and pos - start >= min_prose
+            and _is_blank(prose[-1])
+            and not _is_blank(line)
+            and not _CONTINUES.match(line)
+        ):
             blocks.append(Block("prose", "".join(prose), "", True, pos))
             prose = []
             start = pos
@@ -109,7 +115,7 @@ def _closes(line: str, marker: str) -> bool:
 
 def _dedent(line: str, indent: int) -> str:
     removable = len(line) - len(line.lstrip(" "))
-    return line[min(indent, removable):]
+    return line[min(indent, removable) :]
 
 
 def _is_blank(line: str) -> bool:

@@ -59,7 +59,8 @@ class ComposerWidget(QWidget):
         self.text_edit.setPlaceholderText("Ask anything. Nothing leaves this computer.")
         self.text_edit.setAccessibleName("Message")
         self.text_edit.setAccessibleDescription(
-            "Enter sends, Shift+Enter starts a new line, Escape stops the reply")
+            "Enter sends, Shift+Enter starts a new line, Escape stops the reply"
+        )
         self.text_edit.setTabChangesFocus(True)
         self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.send_button = QPushButton("Send")
@@ -119,7 +120,8 @@ class ComposerWidget(QWidget):
         self.token_label.setText(f"{used:,} / {limit:,} tokens")
         self.token_label.setToolTip(
             "How much of the model's context this conversation uses. Older messages are left "
-            "out when it is full.")
+            "out when it is full."
+        )
         near_full = limit > 0 and used >= WARN_AT * limit
         self.token_label.setProperty("nearFull", near_full)
         palette = self.palette()
@@ -155,7 +157,10 @@ class ComposerWidget(QWidget):
         lines = max(MIN_LINES, min(MAX_LINES, self.text_edit.document().lineCount()))
         line = self.text_edit.fontMetrics().lineSpacing()
         margins = self.text_edit.contentsMargins()
-        height = (math.ceil(lines * line + 2 * self.text_edit.document().documentMargin())
-                  + margins.top() + margins.bottom())
+        height = (
+            math.ceil(lines * line + 2 * self.text_edit.document().documentMargin())
+            + margins.top()
+            + margins.bottom()
+        )
         if height != self.text_edit.height():
             self.text_edit.setFixedHeight(max(height, theme.em(self, MIN_LINES)))

@@ -42,8 +42,13 @@ class LockScreenWidget(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addStretch(1)
-        for w in (self.title_label, self.hint_label, self.passcode_edit, self.unlock_button,
-                  self.problem_label):
+        for w in (
+            self.title_label,
+            self.hint_label,
+            self.passcode_edit,
+            self.unlock_button,
+            self.problem_label,
+        ):
             layout.addWidget(w, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
 
@@ -53,8 +58,12 @@ class LockScreenWidget(QWidget):
         self.passcode_edit.setVisible(needs_passcode)
         self.hint_label.setText(
             "Your conversations are hidden and the history's key is out of memory. "
-            + ("Enter your passcode to continue." if needs_passcode
-               else "No passcode is set (Settings): Unlock reopens your history."))
+            + (
+                "Enter your passcode to continue."
+                if needs_passcode
+                else "No passcode is set (Settings): Unlock reopens your history."
+            )
+        )
         self.problem_label.hide()
         self.set_ready(False)
 

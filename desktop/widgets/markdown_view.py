@@ -46,8 +46,10 @@ from desktop import theme
 from desktop.widgets._blocks import Block, split_blocks
 
 _ALWAYS_OFF = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
-_MARKDOWN = (QTextDocument.MarkdownFeature.MarkdownDialectGitHub
-             | QTextDocument.MarkdownFeature.MarkdownNoHTML)
+_MARKDOWN = (
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML
+)
 
 
 class _FittedMixin:
@@ -110,8 +112,11 @@ def _formats(style_name: str) -> tuple[dict[_TokenType, QTextCharFormat], QColor
     style = get_style_by_name(style_name)
     background = QColor(style.background_color or "#ffffff")
     text = style.style_for_token(Text)["color"]
-    default = QColor("#" + text) if text else QColor(
-        "#f8f8f2" if background.lightnessF() < 0.5 else "#000000")
+    default = (
+        QColor("#" + text)
+        if text
+        else QColor("#f8f8f2" if background.lightnessF() < 0.5 else "#000000")
+    )
     formats: dict[_TokenType, QTextCharFormat] = {}
     for token, spec in style:
         fmt = QTextCharFormat()
@@ -141,8 +146,11 @@ def _format_for(formats: dict[_TokenType, QTextCharFormat], token: _TokenType) -
 
 def _lexer(language: str) -> Lexer:
     try:
-        return get_lexer_by_name(language, stripnl=False, ensurenl=False) if language \
+        return (
+            get_lexer_by_name(language, stripnl=False, ensurenl=False)
+            if language
             else TextLexer(stripnl=False, ensurenl=False)
+        )
     except ClassNotFound:
         return TextLexer(stripnl=False, ensurenl=False)
 
@@ -236,14 +244,15 @@ class CodeBlockWidget(QFrame):
         cursor = QTextCursor(self.code_edit.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
         if self._tail:
-            cursor.movePosition(QTextCursor.MoveOperation.Left,
-                                QTextCursor.MoveMode.KeepAnchor, self._tail)
+            cursor.movePosition(
+                QTextCursor.MoveOperation.Left, QTextCursor.MoveMode.KeepAnchor, self._tail
+            )
             cursor.removeSelectedText()
         complete_end = self._code.rfind("\n") + 1
         if complete_end > self._done_upto:
-            self._insert_tokens(cursor, self._code[self._done_upto:complete_end])
+            self._insert_tokens(cursor, self._code[self._done_upto : complete_end])
             self._done_upto = complete_end
-        tail = self._code[self._done_upto:]
+        tail = self._code[self._done_upto :]
         cursor.insertText(tail, self._plain)
         self._tail = len(tail)
 
@@ -314,8 +323,11 @@ class MarkdownViewWidget(QWidget):
 
     def plain_text(self) -> str:
         """What a person reads, block by block."""
-        parts = [w.toPlainText() if isinstance(w, ProseBlockWidget) else w.code()
-                 for w in self._blocks if isinstance(w, ProseBlockWidget | CodeBlockWidget)]
+        parts = [
+            w.toPlainText() if isinstance(w, ProseBlockWidget) else w.code()
+            for w in self._blocks
+            if isinstance(w, ProseBlockWidget | CodeBlockWidget)
+        ]
         return "\n".join(p.rstrip("\n") for p in parts)
 
     def code_blocks(self) -> list[CodeBlockWidget]:
@@ -330,7 +342,7 @@ class MarkdownViewWidget(QWidget):
     # -- rendering ------------------------------------------------------------------------------
 
     def _render(self) -> None:
-        tail = self._source[self._frozen_offset:]
+        tail = self._source[self._frozen_offset :]
         index = self._frozen_count
         offset = self._frozen_offset
         for block in split_blocks(tail, final=self._final):

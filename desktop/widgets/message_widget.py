@@ -67,9 +67,16 @@ class MessageWidget(QFrame):
     branch_requested = Signal(int)
     answer_now_requested = Signal()
 
-    def __init__(self, role: Role, text: str = "", *, message_id: int | None = None,
-                 status: Status = "done", parent: QWidget | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        role: Role,
+        text: str = "",
+        *,
+        message_id: int | None = None,
+        status: Status = "done",
+        parent: QWidget | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self._role: Role = role
@@ -135,8 +142,7 @@ class MessageWidget(QFrame):
             header.addWidget(w)
         actions = QHBoxLayout()
         actions.setContentsMargins(0, 0, 0, 0)
-        for b in (self.copy_button, self.edit_button, self.regenerate_button,
-                  self.continue_button):
+        for b in (self.copy_button, self.edit_button, self.regenerate_button, self.continue_button):
             actions.addWidget(b)
         actions.addStretch(1)
         layout = QVBoxLayout(self)
@@ -155,11 +161,17 @@ class MessageWidget(QFrame):
         self.set_status(status)
 
     @classmethod
-    def from_message(cls, message: Message, *, branch: tuple[int, int] = (0, 1),
-                     parent: QWidget | None = None) -> MessageWidget:
+    def from_message(
+        cls, message: Message, *, branch: tuple[int, int] = (0, 1), parent: QWidget | None = None
+    ) -> MessageWidget:
         """A stored message; ``branch`` is (0-based index among its siblings, their count)."""
-        widget = cls(message.role, message.content, message_id=message.id,
-                     status=message.status, parent=parent)
+        widget = cls(
+            message.role,
+            message.content,
+            message_id=message.id,
+            status=message.status,
+            parent=parent,
+        )
         if message.thinking:
             widget.thinking_section.set_thinking(message.thinking)
             widget.thinking_section.show()
@@ -261,8 +273,11 @@ class MessageWidget(QFrame):
         return not self.editor.isHidden()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.edit_box and isinstance(event, QKeyEvent) \
-                and event.type() == QEvent.Type.KeyPress:
+        if (
+            watched is self.edit_box
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+        ):
             if event.key() == Qt.Key.Key_Escape:
                 self._on_cancel_button_clicked()
                 return True

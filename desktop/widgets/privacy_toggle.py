@@ -10,9 +10,9 @@ from engine.policy import Mode
 TEXT = {Mode.LOCAL_ONLY: "🔒 Local-only", Mode.DOWNLOADS_ALLOWED: "⬇ Downloads allowed"}
 TIPS = {
     Mode.LOCAL_ONLY: "Nothing leaves this computer: no connection of any kind is allowed. "
-                     "Click to allow model downloads.",
+    "Click to allow model downloads.",
     Mode.DOWNLOADS_ALLOWED: "Only model downloads you start may connect, only to the catalog's "
-                            "hosts. Click to go back to Local-only.",
+    "hosts. Click to go back to Local-only.",
 }
 
 
@@ -55,6 +55,5 @@ class PrivacyToggleWidget(QWidget):
         return self.button.text()
 
     def _on_button_clicked(self) -> None:
-        other = (Mode.DOWNLOADS_ALLOWED if self._mode is Mode.LOCAL_ONLY
-                 else Mode.LOCAL_ONLY)
+        other = Mode.DOWNLOADS_ALLOWED if self._mode is Mode.LOCAL_ONLY else Mode.LOCAL_ONLY
         self.mode_change_requested.emit(other.value)

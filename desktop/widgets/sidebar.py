@@ -44,8 +44,12 @@ SEARCH_DEBOUNCE_MS = 150
 class _ConversationDelegate(QStyledItemDelegate):
     """Section headers in small muted type; search hits as title plus highlighted snippet."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
         kind = index.data(Roles.KIND)
         if kind == "header":
             painter.save()
@@ -57,8 +61,9 @@ class _ConversationDelegate(QStyledItemDelegate):
             if isinstance(widget, QWidget):
                 painter.setPen(theme.muted_color(widget))
             rect: QRect = option.rect.adjusted(6, 0, -6, 0)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
-                             str(index.data()))
+            painter.drawText(
+                rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, str(index.data())
+            )
             painter.restore()
             return
         if kind == "hit":
@@ -67,10 +72,10 @@ class _ConversationDelegate(QStyledItemDelegate):
             option.text = ""
             style = option.widget.style() if option.widget else None
             if style is not None:
-                style.drawControl(QStyle.ControlElement.CE_ItemViewItem, option, painter,
-                                  option.widget)
-            doc = _hit_document(text, index.data(Roles.SNIPPET_HTML),
-                                option.rect.width() - 12)
+                style.drawControl(
+                    QStyle.ControlElement.CE_ItemViewItem, option, painter, option.widget
+                )
+            doc = _hit_document(text, index.data(Roles.SNIPPET_HTML), option.rect.width() - 12)
             painter.save()
             painter.translate(option.rect.topLeft() + QPoint(6, 2))
             doc.documentLayout().draw(painter, QAbstractTextDocumentLayout.PaintContext())
@@ -78,8 +83,9 @@ class _ConversationDelegate(QStyledItemDelegate):
             return
         super().paint(painter, option, index)
 
-    def sizeHint(self, option: QStyleOptionViewItem,
-                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
         base = super().sizeHint(option, index)
         kind = index.data(Roles.KIND)
         if kind == "header":
@@ -139,9 +145,9 @@ class SidebarWidget(QWidget):
         self._search_timer.timeout.connect(self._on_search_timer_timeout)
         self.new_button.clicked.connect(self.new_requested)
         self.list_view.customContextMenuRequested.connect(
-            self._on_list_view_custom_context_menu_requested)
-        self.list_view.selectionModel().currentChanged.connect(
-            self._on_list_view_current_changed)
+            self._on_list_view_custom_context_menu_requested
+        )
+        self.list_view.selectionModel().currentChanged.connect(self._on_list_view_current_changed)
 
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
@@ -154,8 +160,9 @@ class SidebarWidget(QWidget):
 
     # -- public API -----------------------------------------------------------------------------
 
-    def set_conversations(self, summaries: Iterable[ConversationSummary],
-                          now: datetime | None = None) -> None:
+    def set_conversations(
+        self, summaries: Iterable[ConversationSummary], now: datetime | None = None
+    ) -> None:
         """Replace the list; the selected conversation stays selected, silently."""
         current = self.current_conversation_id()
         with self._silenced():
@@ -194,8 +201,10 @@ class SidebarWidget(QWidget):
         pinned = bool(summary and summary.pinned)
         menu = QMenu(self)
         menu.addAction("Rename", lambda: self.begin_rename(conversation_id))
-        menu.addAction("Unpin" if pinned else "Pin",
-                       lambda: self.pin_requested.emit(conversation_id, not pinned))
+        menu.addAction(
+            "Unpin" if pinned else "Pin",
+            lambda: self.pin_requested.emit(conversation_id, not pinned),
+        )
         menu.addSeparator()
         menu.addAction("Delete", lambda: self.delete_requested.emit(conversation_id))
         return menu
@@ -216,15 +225,13 @@ class SidebarWidget(QWidget):
         if query:
             self.search_changed.emit(query)
 
-    def _on_list_view_current_changed(self, current: QModelIndex,
-                                      _previous: QModelIndex) -> None:
+    def _on_list_view_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         conversation_id = self.model.conversation_id(current)
         if self._quiet or conversation_id is None:
             return
         if current.data(Roles.KIND) == "hit":  # one signal per pick: the window opens it once
             message_id = current.data(Roles.MESSAGE_ID)
-            self.search_hit_selected.emit(conversation_id,
-                                          -1 if message_id is None else message_id)
+            self.search_hit_selected.emit(conversation_id, -1 if message_id is None else message_id)
         else:
             self.conversation_selected.emit(conversation_id)
 
@@ -238,10 +245,13 @@ class SidebarWidget(QWidget):
         menu.deleteLater()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (watched is self.list_view and isinstance(event, QKeyEvent)
-                and event.type() == QEvent.Type.KeyPress
-                and event.key() == Qt.Key.Key_Delete
-                and self.list_view.state() != QAbstractItemView.State.EditingState):
+        if (
+            watched is self.list_view
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() == Qt.Key.Key_Delete
+            and self.list_view.state() != QAbstractItemView.State.EditingState
+        ):
             conversation_id = self.current_conversation_id()
             if conversation_id is not None and not self.model.is_searching():
                 self.delete_requested.emit(conversation_id)

@@ -31,8 +31,9 @@ class ThinkingSectionWidget(QWidget):
 
     answer_now_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(parent)
         self._clock = clock
         self._started_at: float | None = None
@@ -156,11 +157,13 @@ class ThinkingSectionWidget(QWidget):
     # -- slots ----------------------------------------------------------------------------------
 
     def _on_header_button_toggled(self, checked: bool) -> None:
-        self.header_button.setArrowType(Qt.ArrowType.DownArrow if checked
-                                        else Qt.ArrowType.RightArrow)
+        self.header_button.setArrowType(
+            Qt.ArrowType.DownArrow if checked else Qt.ArrowType.RightArrow
+        )
         self.text_edit.setVisible(checked)
         self.header_button.setAccessibleName(
-            f"{self.header_button.text()}, {'expanded' if checked else 'collapsed'}")
+            f"{self.header_button.text()}, {'expanded' if checked else 'collapsed'}"
+        )
 
     def _on_answer_now_button_clicked(self) -> None:
         self.answer_now_button.setEnabled(False)  # one request is enough
@@ -179,4 +182,5 @@ class ThinkingSectionWidget(QWidget):
             text = "Thoughts"
         self.header_button.setText(text)
         self.header_button.setAccessibleName(
-            f"{text}, {'expanded' if self.is_expanded() else 'collapsed'}")
+            f"{text}, {'expanded' if self.is_expanded() else 'collapsed'}"
+        )

@@ -56,21 +56,25 @@ class TranscriptView(QScrollArea):
         self._messages = []
         self._following = True
 
-    def set_messages(self, messages: Iterable[Message],
-                     branches: Mapping[int, tuple[int, int]] | None = None) -> None:
+    def set_messages(
+        self, messages: Iterable[Message], branches: Mapping[int, tuple[int, int]] | None = None
+    ) -> None:
         """Show a conversation's active path. ``branches`` maps a message id to (0-based index
         among its siblings, their count) for messages that have siblings."""
         self.clear()
         for message in messages:
-            self.add_widget(MessageWidget.from_message(
-                message, branch=(branches or {}).get(message.id, (0, 1))))
+            self.add_widget(
+                MessageWidget.from_message(message, branch=(branches or {}).get(message.id, (0, 1)))
+            )
         self.scroll_to_bottom()
 
-    def add_message(self, role: Role, text: str = "", *, message_id: int | None = None,
-                    streaming: bool = False) -> MessageWidget:
+    def add_message(
+        self, role: Role, text: str = "", *, message_id: int | None = None, streaming: bool = False
+    ) -> MessageWidget:
         """Append a new message; ``streaming=True`` for a reply about to stream in."""
-        widget = MessageWidget(role, text, message_id=message_id,
-                               status="streaming" if streaming else "done")
+        widget = MessageWidget(
+            role, text, message_id=message_id, status="streaming" if streaming else "done"
+        )
         self.add_widget(widget)
         return widget
 
@@ -84,7 +88,8 @@ class TranscriptView(QScrollArea):
         widget.continue_requested.connect(lambda: self.continue_requested.emit(_id(widget)))
         widget.edit_requested.connect(lambda text: self.edit_requested.emit(_id(widget), text))
         widget.branch_requested.connect(
-            lambda index: self.branch_requested.emit(_id(widget), index))
+            lambda index: self.branch_requested.emit(_id(widget), index)
+        )
         return widget
 
     def messages(self) -> list[MessageWidget]:

@@ -65,8 +65,13 @@ class InferenceWorker(QObject):
             catalog = load_catalog()
             path, entry = resolve(catalog, spec or None)
             ls = self.load_settings
-            session = open_model(Path(path), entry=entry, n_ctx=ls.n_ctx,
-                                 threads=ls.threads, gpu_layers=ls.gpu_layers)
+            session = open_model(
+                Path(path),
+                entry=entry,
+                n_ctx=ls.n_ctx,
+                threads=ls.threads,
+                gpu_layers=ls.gpu_layers,
+            )
         except HearthError as exc:
             self.model_failed.emit(exc)
             return
@@ -84,27 +89,36 @@ class InferenceWorker(QObject):
 
     @Slot(str)
     def send(self, question: str) -> None:
-        self._start(lambda chat, control: chat.send(question, self.options, control),
-                    (HearthError,))
+        self._start(
+            lambda chat, control: chat.send(question, self.options, control), (HearthError,)
+        )
 
     @Slot(int)
     def regenerate(self, reply_id: int) -> None:
-        self._start(lambda chat, control: chat.regenerate(reply_id, self.options, control),
-                    (HearthError, ValueError))
+        self._start(
+            lambda chat, control: chat.regenerate(reply_id, self.options, control),
+            (HearthError, ValueError),
+        )
 
     @Slot(int)
     def continue_reply(self, reply_id: int) -> None:
-        self._start(lambda chat, control: chat.continue_reply(reply_id, self.options, control),
-                    (HearthError, ValueError))
+        self._start(
+            lambda chat, control: chat.continue_reply(reply_id, self.options, control),
+            (HearthError, ValueError),
+        )
 
     @Slot(int, str)
     def edit(self, message_id: int, new_text: str) -> None:
         self._start(
             lambda chat, control: chat.edit(message_id, new_text, self.options, control),
-            (HearthError, ValueError))
+            (HearthError, ValueError),
+        )
 
-    def _start(self, make_turn: Callable[[Chat, GenerationControl], Turn],
-               errors: tuple[type[Exception], ...]) -> None:
+    def _start(
+        self,
+        make_turn: Callable[[Chat, GenerationControl], Turn],
+        errors: tuple[type[Exception], ...],
+    ) -> None:
         """Make a turn with a fresh GenerationControl and stream it; ``errors`` raised while
         making it are reported through ``generation_failed``."""
         chat = self._chat

@@ -19,8 +19,12 @@ MIB = 1024**2
 DISK_MARGIN = 128 * MIB
 
 
-def sha256_file(path: Path, *, progress: Callable[[int], None] | None = None,
-                cancel: threading.Event | None = None) -> str:
+def sha256_file(
+    path: Path,
+    *,
+    progress: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> str:
     """The file's sha256 in hex. ``progress`` gets the bytes hashed so far.
 
     Raises: Cancelled, OSError.

@@ -19,8 +19,25 @@ from engine.errors import CatalogError
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _KNOWN_QUANTS = {
-    "F32", "F16", "BF16", "Q8_0", "Q6_K", "Q5_K_M", "Q5_K_S", "Q5_0", "Q5_1", "Q4_K_M",
-    "Q4_K_S", "Q4_0", "Q4_1", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q2_K", "IQ4_XS", "IQ3_M",
+    "F32",
+    "F16",
+    "BF16",
+    "Q8_0",
+    "Q6_K",
+    "Q5_K_M",
+    "Q5_K_S",
+    "Q5_0",
+    "Q5_1",
+    "Q4_K_M",
+    "Q4_K_S",
+    "Q4_0",
+    "Q4_1",
+    "Q3_K_L",
+    "Q3_K_M",
+    "Q3_K_S",
+    "Q2_K",
+    "IQ4_XS",
+    "IQ3_M",
 }
 
 
@@ -196,8 +213,14 @@ class _Parser:
 
 
 def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a table",
+    }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
     return names.get(kind, kind.__name__)
@@ -206,9 +229,7 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
 def _parse_model(p: _Parser, raw: Mapping[str, Any], i: int) -> CatalogModel:
     model_id = p.take(raw, "id", str, i)
     if not _ID_RE.match(model_id):
-        raise p.fail(
-            "ids use lower-case letters, digits, '.', '_' and '-' only", i, "id"
-        )
+        raise p.fail("ids use lower-case letters, digits, '.', '_' and '-' only", i, "id")
     quant = p.take(raw, "quantization", str, i)
     if quant not in _KNOWN_QUANTS:
         raise p.fail(f"unknown quantization '{quant}'", i, "quantization")
@@ -264,9 +285,26 @@ def _parse_model(p: _Parser, raw: Mapping[str, Any], i: int) -> CatalogModel:
             raise p.fail("must be a positive number of tokens", i, "reasoning.budget")
 
     known = {
-        "id", "name", "family", "parameters_b", "quantization", "file", "urls", "size",
-        "approx_size", "sha256", "license", "context_length", "default_context", "layers",
-        "kv_heads", "head_dim", "sampling", "reasoning", "source", "notes",
+        "id",
+        "name",
+        "family",
+        "parameters_b",
+        "quantization",
+        "file",
+        "urls",
+        "size",
+        "approx_size",
+        "sha256",
+        "license",
+        "context_length",
+        "default_context",
+        "layers",
+        "kv_heads",
+        "head_dim",
+        "sampling",
+        "reasoning",
+        "source",
+        "notes",
     }
     for key in raw:
         if key not in known:
@@ -314,8 +352,7 @@ def parse_catalog(text: str, path: str = "models.toml") -> Catalog:
     p = _Parser(path, _Locator(text))
     schema = p.take(data, "schema", int, None)
     if schema != 1:
-        raise p.fail(f"schema {schema} is not supported by this version of Hearth", None,
-                     "schema")
+        raise p.fail(f"schema {schema} is not supported by this version of Hearth", None, "schema")
     raw_models = p.take(data, "model", list, None)
     if not raw_models:
         raise p.fail("the catalog lists no models", None, "model")
@@ -348,6 +385,5 @@ def load_catalog(path: Path | None = None) -> Catalog:
             f"cannot be read ({exc.strerror})", path=str(target), line=None, field=None
         ) from None
     except UnicodeDecodeError:
-        raise CatalogError("is not UTF-8 text", path=str(target), line=None,
-                           field=None) from None
+        raise CatalogError("is not UTF-8 text", path=str(target), line=None, field=None) from None
     return parse_catalog(text, str(target))

@@ -110,14 +110,19 @@ def download(
     NotEnoughDiskSpace, Cancelled, EgressBlocked, ModelError.
     """
     if not model.urls:
-        where = ("It ships with Hearth: run scripts/setup.sh." if model.source else
-                 "Import the file you have: hearth models import PATH.")
+        where = (
+            "It ships with Hearth: run scripts/setup.sh."
+            if model.source
+            else "Import the file you have: hearth models import PATH."
+        )
         raise DownloadError(f"The catalog has no download address for {model.label}.", where)
     installed_at = find_file(model)
     if installed_at is not None:
-        raise DownloadError(f"{model.label} is already installed ({installed_at}).",
-                            f"Check it with 'hearth models verify {model.id}', or remove it "
-                            "first to download it again.")
+        raise DownloadError(
+            f"{model.label} is already installed ({installed_at}).",
+            f"Check it with 'hearth models verify {model.id}', or remove it "
+            "first to download it again.",
+        )
     folder = ensure_private_dir(models_dir())
     part = partial_path(model)
     have = part.stat().st_size if part.exists() else 0
@@ -128,8 +133,10 @@ def download(
     widened = False
     if engine.policy.current_mode() is Mode.LOCAL_ONLY:
         if consent is None:
-            raise DownloadsOff(f"Local-only mode is on, so Hearth will not download "
-                               f"{model.label}. Nothing was written.")
+            raise DownloadsOff(
+                f"Local-only mode is on, so Hearth will not download "
+                f"{model.label}. Nothing was written."
+            )
         consent()
         widened = True
     try:
@@ -154,9 +161,14 @@ class _Response:
 
 
 class _Download:
-    def __init__(self, model: CatalogModel, part: Path,
-                 progress: Callable[[Progress], None] | None,
-                 cancel: threading.Event | None, timeout: float) -> None:
+    def __init__(
+        self,
+        model: CatalogModel,
+        part: Path,
+        progress: Callable[[Progress], None] | None,
+        cancel: threading.Event | None,
+        timeout: float,
+    ) -> None:
         self.model, self.part = model, part
         self.progress_cb, self.cancel, self.timeout = progress, cancel, timeout
         self.target = part.with_name(model.file)
@@ -181,7 +193,8 @@ class _Download:
                     break  # this address does not answer: try the next URL, if any
         done = self.part.stat().st_size if self.part.exists() else 0
         raise DownloadError(
-            f"The download of {self.model.label} stopped after {done:,} bytes ({last}).")
+            f"The download of {self.model.label} stopped after {done:,} bytes ({last})."
+        )
 
     def _attempt(self, url: str) -> DownloadResult:
         offset = self.part.stat().st_size if self.part.exists() else 0
@@ -192,7 +205,9 @@ class _Download:
                 raise DownloadError(
                     f"The server offers a different file than {self.expected_from} names for "
                     f"{self.model.label} (its {declared[0]} is {declared[1]}). Nothing was "
-                    "downloaded.", "Report this; the catalog entry may be out of date.")
+                    "downloaded.",
+                    "Report this; the catalog entry may be out of date.",
+                )
             if self.expected:
                 expected, source = self.expected, self.expected_from
             elif declared:
@@ -200,12 +215,12 @@ class _Download:
             else:
                 raise UnverifiableDownload(
                     f"Neither the catalog nor the server gives a checksum for "
-                    f"{self.model.label}, so the download cannot be verified.")
+                    f"{self.model.label}, so the download cannot be verified."
+                )
             check_free_space(self.part.parent, total - offset, self.model.label)
             digest = self._hash_existing(offset)
             self._receive(r.response, digest, offset, total)
-        return self._finish(digest.hexdigest(), expected, source, total,
-                            pin_it=not self.expected)
+        return self._finish(digest.hexdigest(), expected, source, total, pin_it=not self.expected)
 
     # ---- HTTP --------------------------------------------------------------------------
 
@@ -220,7 +235,8 @@ class _Download:
                 _check_scheme(parts.scheme, host)
                 if host not in allowed_hosts:
                     windows.enter_context(
-                        engine.policy.allow_downloads({host}, reason=self.model.id))
+                        engine.policy.allow_downloads({host}, reason=self.model.id)
+                    )
                     allowed_hosts.add(host)
                 conn = _connection(parts.scheme, host, parts.port, self.timeout)
                 path = parts.path + (f"?{parts.query}" if parts.query else "")
@@ -248,8 +264,10 @@ class _Download:
                     response.close()
                     conn.close()
                 return
-            raise DownloadError(f"The server redirected the download of {self.model.label} "
-                                f"more than {MAX_REDIRECTS} times.")
+            raise DownloadError(
+                f"The server redirected the download of {self.model.label} "
+                f"more than {MAX_REDIRECTS} times."
+            )
 
     def _check_response(self, r: _Response, offset: int) -> tuple[int, int]:
         """(total size, offset the body starts at)."""
@@ -262,24 +280,30 @@ class _Download:
         if r.status == 206:
             found = re.match(r"bytes (\d+)-(\d+)/(\d+|\*)", headers.get("Content-Range", ""))
             if not found or int(found[1]) != offset:
-                raise DownloadError(f"The server answered a resumed download of "
-                                    f"{self.model.label} with the wrong part of the file.")
+                raise DownloadError(
+                    f"The server answered a resumed download of "
+                    f"{self.model.label} with the wrong part of the file."
+                )
             total = int(found[3]) if found[3] != "*" else 0
         elif r.status == 200:
             if offset:  # the server ignored Range: the body is the whole file
                 offset, self.resumed_from = 0, 0
             total = int(headers.get("Content-Length") or 0)
         else:
-            raise DownloadError(f"The server answered the download of {self.model.label} "
-                                f"with {r.status} {r.response.reason}.")
+            raise DownloadError(
+                f"The server answered the download of {self.model.label} "
+                f"with {r.status} {r.response.reason}."
+            )
         if not total:
             total = self.model.size
         if not total:
             raise DownloadError(f"The server did not say how large {self.model.label} is.")
         if self.model.size and total != self.model.size:
-            raise DownloadError(f"The server's file for {self.model.label} is {total:,} bytes; "
-                                f"the catalog says {self.model.size:,}. Nothing was downloaded.",
-                                "Report this; the catalog entry may be out of date.")
+            raise DownloadError(
+                f"The server's file for {self.model.label} is {total:,} bytes; "
+                f"the catalog says {self.model.size:,}. Nothing was downloaded.",
+                "Report this; the catalog entry may be out of date.",
+            )
         return total, offset
 
     # ---- body, hash, install -----------------------------------------------------------
@@ -299,8 +323,9 @@ class _Download:
                 remaining -= len(block)
         return digest
 
-    def _receive(self, response: http.client.HTTPResponse, digest: hashlib._Hash,
-                 offset: int, total: int) -> None:
+    def _receive(
+        self, response: http.client.HTTPResponse, digest: hashlib._Hash, offset: int, total: int
+    ) -> None:
         flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if offset else os.O_TRUNC)
         fd = os.open(self.part, flags, 0o600)
         done = offset
@@ -326,26 +351,29 @@ class _Download:
         finally:
             self._report(meter, done, total, force=True)
 
-    def _finish(self, actual: str, expected: str, source: str, total: int, *,
-                pin_it: bool) -> DownloadResult:
+    def _finish(
+        self, actual: str, expected: str, source: str, total: int, *, pin_it: bool
+    ) -> DownloadResult:
         if actual != expected:
             self.part.unlink(missing_ok=True)
             raise ChecksumMismatch(
                 f"The downloaded {self.model.label} is damaged or not the expected file: its "
-                f"sha256 is {actual}, but {source} says {expected}.")
+                f"sha256 is {actual}, but {source} says {expected}."
+            )
         try:
             check_header(self.part, expected_size=total)
         except ModelError as exc:
             self.part.unlink(missing_ok=True)
-            raise ModelError(f"The downloaded {self.model.label} is not a usable model "
-                             f"and was removed: {exc.user_message}") from None
+            raise ModelError(
+                f"The downloaded {self.model.label} is not a usable model "
+                f"and was removed: {exc.user_message}"
+            ) from None
         os.chmod(self.part, 0o600)
         os.replace(self.part, self.target)
         fsync_dir(self.target.parent)
         if pin_it:
             pin(self.model.file, actual, total, source.removeprefix("the "))
-        return DownloadResult(self.model.id, self.target, actual, total, source,
-                              self.resumed_from)
+        return DownloadResult(self.model.id, self.target, actual, total, source, self.resumed_from)
 
     def _check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
@@ -389,7 +417,8 @@ def _write(out: BinaryIO, block: bytes, model: CatalogModel) -> None:
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise NotEnoughDiskSpace(
-                f"The disk filled up while downloading {model.label}.") from None
+                f"The disk filled up while downloading {model.label}."
+            ) from None
         raise
 
 
@@ -405,8 +434,10 @@ def _is_loopback(host: str) -> bool:
 def _check_scheme(scheme: str, host: str) -> None:
     if scheme == "https" or (scheme == "http" and _is_loopback(host)):
         return
-    raise DownloadError(f"Hearth downloads models over https only, not from {scheme}://{host}.",
-                        "Report this; the catalog entry may be out of date.")
+    raise DownloadError(
+        f"Hearth downloads models over https only, not from {scheme}://{host}.",
+        "Report this; the catalog entry may be out of date.",
+    )
 
 
 def _check_redirect(model: CatalogModel, from_host: str, url: str) -> None:
@@ -419,14 +450,17 @@ def _check_redirect(model: CatalogModel, from_host: str, url: str) -> None:
     raise DownloadError(
         f"The server sent the download of {model.label} to {to_host}, which is not one of "
         "the catalog's download hosts; Hearth did not follow it.",
-        "Report this; the catalog entry may be out of date.")
+        "Report this; the catalog entry may be out of date.",
+    )
 
 
-def _connection(scheme: str, host: str, port: int | None,
-                timeout: float) -> http.client.HTTPConnection:
+def _connection(
+    scheme: str, host: str, port: int | None, timeout: float
+) -> http.client.HTTPConnection:
     if scheme == "https":
-        return http.client.HTTPSConnection(host, port, timeout=timeout,
-                                           context=ssl.create_default_context())
+        return http.client.HTTPSConnection(
+            host, port, timeout=timeout, context=ssl.create_default_context()
+        )
     return http.client.HTTPConnection(host, port, timeout=timeout)
 
 
@@ -462,8 +496,9 @@ def _one_digest(digests: dict[str, str]) -> tuple[str, str] | None:
     if not digests:
         return None
     if len(set(digests.values())) > 1:
-        raise DownloadError("The server declared conflicting checksums "
-                            f"({', '.join(sorted(digests))}); Hearth did not download the file.")
+        raise DownloadError(
+            "The server declared conflicting checksums "
+            f"({', '.join(sorted(digests))}); Hearth did not download the file."
+        )
     name = next(iter(digests))
     return name, digests[name]
-

@@ -89,16 +89,26 @@ def fit_shape(shape: ModelShape, hw: Hardware, *, n_ctx: int | None = None) -> F
     try:
         plan = plan_offload(shape, hw, n_ctx=n_ctx)
     except ModelDoesNotFit:
-        return Fit(FitKind.NO_FIT, None, None, shape.need_bytes(
-            min(MIN_CONTEXT, shape.context_length), "q8_0"), shape.size_is_estimate)
+        return Fit(
+            FitKind.NO_FIT,
+            None,
+            None,
+            shape.need_bytes(min(MIN_CONTEXT, shape.context_length), "q8_0"),
+            shape.size_is_estimate,
+        )
     if plan.gpu_layers == 0:
         kind = FitKind.CPU
     elif plan.gpu_layers >= plan.total_layers:
         kind = FitKind.GPU
     else:
         kind = FitKind.PARTIAL
-    return Fit(kind, plan, estimate_tokens_per_second(shape, plan, hw),
-               plan.gpu_bytes + plan.ram_bytes, shape.size_is_estimate)
+    return Fit(
+        kind,
+        plan,
+        estimate_tokens_per_second(shape, plan, hw),
+        plan.gpu_bytes + plan.ram_bytes,
+        shape.size_is_estimate,
+    )
 
 
 def fit_model(model: CatalogModel, hw: Hardware, *, n_ctx: int | None = None) -> Fit:

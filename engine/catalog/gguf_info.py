@@ -21,9 +21,25 @@ _HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata coun
 
 # general.file_type values (llama_ftype) for the quantizations Hearth names.
 _FILE_TYPES = {
-    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
-    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
-    17: "Q5_K_M", 18: "Q6_K", 27: "IQ3_M", 30: "IQ4_XS", 32: "BF16",
+    0: "F32",
+    1: "F16",
+    2: "Q4_0",
+    3: "Q4_1",
+    7: "Q8_0",
+    8: "Q5_0",
+    9: "Q5_1",
+    10: "Q2_K",
+    11: "Q3_K_S",
+    12: "Q3_K_M",
+    13: "Q3_K_L",
+    14: "Q4_K_S",
+    15: "Q4_K_M",
+    16: "Q5_K_S",
+    17: "Q5_K_M",
+    18: "Q6_K",
+    27: "IQ3_M",
+    30: "IQ4_XS",
+    32: "BF16",
 }
 
 
@@ -88,8 +104,11 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
     try:
         reader = GGUFReader(p, "r")
     except (ValueError, IndexError, KeyError, OSError, UnicodeDecodeError, struct.error) as exc:
-        raise _damaged(p, "its header or tensor table is damaged, or the file is truncated "
-                          f"({type(exc).__name__})") from None
+        raise _damaged(
+            p,
+            "its header or tensor table is damaged, or the file is truncated "
+            f"({type(exc).__name__})",
+        ) from None
     end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
     if end > size:
         raise _damaged(p, f"tensor data runs to byte {end:,} but the file has {size:,} (truncated)")
@@ -115,7 +134,8 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
         architecture=arch,
         name=str(_field(reader, "general.name", p.stem)),
         quantization=_FILE_TYPES.get(int(file_type), f"type {file_type}")
-        if file_type is not None else "unknown",
+        if file_type is not None
+        else "unknown",
         parameters=sum(int(t.n_elements) for t in reader.tensors),
         layers=layers,
         kv_heads=int(kv_heads or heads),

@@ -63,16 +63,40 @@ GB_S = 10**9  # bandwidths are quoted in decimal GB/s
 # specifications. Checked in order, so a longer name comes before its prefix ("M2 Max" before
 # "M2"). Where a chip ships in two memory configurations the lower figure is used.
 APPLE_BANDWIDTH: tuple[tuple[str, int], ...] = (
-    ("M1 Ultra", 800), ("M1 Max", 400), ("M1 Pro", 200), ("M1", 68),
-    ("M2 Ultra", 800), ("M2 Max", 400), ("M2 Pro", 200), ("M2", 100),
-    ("M3 Ultra", 819), ("M3 Max", 300), ("M3 Pro", 150), ("M3", 100),
-    ("M4 Max", 410), ("M4 Pro", 273), ("M4", 120),
+    ("M1 Ultra", 800),
+    ("M1 Max", 400),
+    ("M1 Pro", 200),
+    ("M1", 68),
+    ("M2 Ultra", 800),
+    ("M2 Max", 400),
+    ("M2 Pro", 200),
+    ("M2", 100),
+    ("M3 Ultra", 819),
+    ("M3 Max", 300),
+    ("M3 Pro", 150),
+    ("M3", 100),
+    ("M4 Max", 410),
+    ("M4 Pro", 273),
+    ("M4", 120),
 )
 NVIDIA_BANDWIDTH: tuple[tuple[str, int], ...] = (
-    ("H200", 4800), ("H100", 2000), ("A100", 1555), ("L40S", 864), ("A10", 600), ("L4", 300),
-    ("RTX 5090", 1792), ("RTX 5080", 960), ("RTX 4090", 1008), ("RTX 4080", 716),
-    ("RTX 4070", 504), ("RTX 4060 Ti", 288), ("RTX 4060", 272), ("RTX 3090", 936),
-    ("RTX 3080", 760), ("RTX 3070", 448), ("RTX 3060", 360),
+    ("H200", 4800),
+    ("H100", 2000),
+    ("A100", 1555),
+    ("L40S", 864),
+    ("A10", 600),
+    ("L4", 300),
+    ("RTX 5090", 1792),
+    ("RTX 5080", 960),
+    ("RTX 4090", 1008),
+    ("RTX 4080", 716),
+    ("RTX 4070", 504),
+    ("RTX 4060 Ti", 288),
+    ("RTX 4060", 272),
+    ("RTX 3090", 936),
+    ("RTX 3080", 760),
+    ("RTX 3070", 448),
+    ("RTX 3060", 360),
 )
 # Unknown machines: dual-channel DDR4-3200 (51.2 GB/s peak) for a PC's RAM, a mid-range
 # card's GDDR6 for an unknown NVIDIA GPU, the base M-series chip for an unknown Apple one.
@@ -99,8 +123,10 @@ def default_bandwidths(backend: Backend, gpu_name: str, *, unified: bool) -> tup
         pool = _lookup(APPLE_BANDWIDTH, gpu_name) or DEFAULT_APPLE_BANDWIDTH
         return pool, pool
     if backend is Backend.CUDA:
-        return (DEFAULT_RAM_BANDWIDTH,
-                _lookup(NVIDIA_BANDWIDTH, gpu_name) or DEFAULT_NVIDIA_BANDWIDTH)
+        return (
+            DEFAULT_RAM_BANDWIDTH,
+            _lookup(NVIDIA_BANDWIDTH, gpu_name) or DEFAULT_NVIDIA_BANDWIDTH,
+        )
     return DEFAULT_RAM_BANDWIDTH, 0
 
 
@@ -132,7 +158,10 @@ def _nvidia_memory() -> tuple[str, int, int]:
     try:
         out = subprocess.run(
             [tool, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=10, check=True,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
         ).stdout
         name, total, free = (part.strip() for part in out.splitlines()[0].split(","))
         return name, int(total) * 1024**2, int(free) * 1024**2

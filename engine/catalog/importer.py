@@ -34,8 +34,11 @@ if TYPE_CHECKING:
 # Longest prompt a sample conversation may render to; more means a runaway template.
 MAX_RENDERED_CHARS = 256 * 1024
 _SAMPLE: tuple[tuple[Role, str], ...] = (
-    ("system", "You are a helpful assistant."), ("user", "Hello!"),
-    ("assistant", "Hi! How can I help?"), ("user", "What is two plus two?"))
+    ("system", "You are a helpful assistant."),
+    ("user", "Hello!"),
+    ("assistant", "Hi! How can I help?"),
+    ("user", "What is two plus two?"),
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,8 @@ def check_chat_template(source: str) -> None:
     if len(source) > MAX_TEMPLATE_CHARS:
         raise ImportRejected(
             f"The model's chat template is too large ({len(source):,} characters; Hearth "
-            f"accepts at most {MAX_TEMPLATE_CHARS:,}). The file may have been tampered with.")
+            f"accepts at most {MAX_TEMPLATE_CHARS:,}). The file may have been tampered with."
+        )
     # Static look first: the sandbox stops these at run time only on the paths a sample
     # conversation takes, and a template has no business naming them at all.
     try:
@@ -82,7 +86,8 @@ def check_chat_template(source: str) -> None:
         if name.startswith("_"):
             raise ImportRejected(
                 f"The model's chat template tries to reach Python internals ({name!r}); "
-                "Hearth refuses to run it.")
+                "Hearth refuses to run it."
+            )
     try:
         template = ChatTemplate(source)
         rendered = template.render([ChatMessage(role, text) for role, text in _SAMPLE])
@@ -91,7 +96,8 @@ def check_chat_template(source: str) -> None:
     if len(rendered) > MAX_RENDERED_CHARS:
         raise ImportRejected(
             f"The model's chat template turns a four-message conversation into "
-            f"{len(rendered):,} characters; it is not a usable template.")
+            f"{len(rendered):,} characters; it is not a usable template."
+        )
 
 
 def import_model(
@@ -123,8 +129,9 @@ def import_model(
     if info.chat_template:
         check_chat_template(info.chat_template)
     else:
-        warnings.append("The file has no chat template; Hearth will use ChatML, which may not "
-                        "suit this model.")
+        warnings.append(
+            "The file has no chat template; Hearth will use ChatML, which may not suit this model."
+        )
 
     folder = ensure_private_dir(models_dir())
     tmp = folder / f".{source.name}.{os.getpid()}.{threading.get_ident()}.import"
@@ -137,7 +144,8 @@ def import_model(
                 return ImportResult(dest, model, info, digest, linked, True, tuple(warnings))
             raise ImportRejected(
                 f"A different file named “{dest.name}” is already installed.",
-                "Remove it first (hearth models remove), or rename the file you import.")
+                "Remove it first (hearth models remove), or rename the file you import.",
+            )
         os.replace(tmp, dest)
         fsync_dir(folder)
         if pin_as:
@@ -147,9 +155,14 @@ def import_model(
     return ImportResult(dest, model, info, digest, linked, False, tuple(warnings))
 
 
-def _place(source: Path, tmp: Path, *, link: bool,
-           progress: Callable[[int, int], None] | None,
-           cancel: threading.Event | None) -> tuple[bool, str]:
+def _place(
+    source: Path,
+    tmp: Path,
+    *,
+    link: bool,
+    progress: Callable[[int, int], None] | None,
+    cancel: threading.Event | None,
+) -> tuple[bool, str]:
     """Hard-link or copy ``source`` to ``tmp``; (linked, sha256 of what is at ``tmp``)."""
     total = source.stat().st_size
 
@@ -178,7 +191,8 @@ def _place(source: Path, tmp: Path, *, link: bool,
             except OSError as exc:
                 if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                     raise NotEnoughDiskSpace(
-                        f"The disk filled up while copying {source.name}.") from None
+                        f"The disk filled up while copying {source.name}."
+                    ) from None
                 raise
             digest.update(block)
             done += len(block)
@@ -188,26 +202,28 @@ def _place(source: Path, tmp: Path, *, link: bool,
     return False, digest.hexdigest()
 
 
-def _match(catalog: Catalog, name: str, info: GGUFInfo, digest: str,
-           warnings: list[str]) -> tuple[CatalogModel | None, str]:
+def _match(
+    catalog: Catalog, name: str, info: GGUFInfo, digest: str, warnings: list[str]
+) -> tuple[CatalogModel | None, str]:
     """The catalog entry the file is, by sha256 (catalog or pin), else by name and shape;
     and, when its checksum is to be pinned once installed, where the checksum came from."""
     by_hash = catalog.by_sha256(digest)
     pins = all_pins() if by_hash is None else {}  # read once, and only when needed
     if by_hash is None:
-        by_hash = next((m for m in catalog.models
-                        if expected_sha256(m, m.file, pins=pins)[0] == digest), None)
+        by_hash = next(
+            (m for m in catalog.models if expected_sha256(m, m.file, pins=pins)[0] == digest), None
+        )
     if by_hash is not None:
         if by_hash.size and by_hash.size != info.size:
-            raise ImportRejected(f"“{name}” has the checksum of {by_hash.label} but not its "
-                                 "size.")
+            raise ImportRejected(f"“{name}” has the checksum of {by_hash.label} but not its size.")
         return by_hash, ""
     same_name = catalog.by_file(name)
     if same_name is None:
         warnings.append(
             f"“{name}” is not in the catalog: it is installed as an unknown model "
             f"({info.architecture}, {info.quantization}). Hearth does not know its "
-            "recommended settings or whether it reasons. Its checksum is pinned.")
+            "recommended settings or whether it reasons. Its checksum is pinned."
+        )
         return None, "import of an unknown model"
     reference, _ = expected_sha256(same_name, same_name.file, pins=pins)
     if reference:
@@ -215,14 +231,17 @@ def _match(catalog: Catalog, name: str, info: GGUFInfo, digest: str,
             f"“{name}” has the name of {same_name.label} but not its checksum "
             f"(sha256 {digest}, expected {reference}).",
             "It is a different or damaged file: nothing was copied. Rename it to import it "
-            "as an unknown model.")
+            "as an unknown model.",
+        )
     if (info.quantization, info.layers) != (same_name.quantization, same_name.layers):
         raise ImportRejected(
             f"“{name}” has the name of {same_name.label} but is {info.quantization} with "
             f"{info.layers} layers (the catalog says {same_name.quantization}, "
             f"{same_name.layers}).",
-            "Nothing was copied. Rename it to import it as an unknown model.")
+            "Nothing was copied. Rename it to import it as an unknown model.",
+        )
     warnings.append(
         f"The catalog has no checksum for {same_name.label}, so this file was matched by its "
-        "name and shape, not verified. Its checksum is pinned from now on.")
+        "name and shape, not verified. Its checksum is pinned from now on."
+    )
     return same_name, "import (matched by name, not verified)"

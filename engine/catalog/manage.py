@@ -51,12 +51,15 @@ def model_states(catalog: Catalog) -> list[ModelState]:
     for model in catalog.models:
         path = find_file(model)
         part = partial_path(model)
-        states.append(ModelState(
-            model=model, path=path,
-            bundled=path is not None and path.parent == bundled_models_dir(),
-            disk_bytes=disk_bytes(path) if path else 0,
-            partial_bytes=part.stat().st_size if part.is_file() else 0,
-        ))
+        states.append(
+            ModelState(
+                model=model,
+                path=path,
+                bundled=path is not None and path.parent == bundled_models_dir(),
+                disk_bytes=disk_bytes(path) if path else 0,
+                partial_bytes=part.stat().st_size if part.is_file() else 0,
+            )
+        )
     return states
 
 
@@ -97,8 +100,10 @@ def plan_removal(catalog: Catalog, spec: str) -> Removal:
     files = tuple(p for p in candidates if p.is_file())
     if not files:
         if (bundled_models_dir() / file_name).is_file():
-            raise ModelNotRemovable(f"{label} ships with Hearth and cannot be removed.",
-                                    "Nothing to do; it takes no space in your models folder.")
+            raise ModelNotRemovable(
+                f"{label} ships with Hearth and cannot be removed.",
+                "Nothing to do; it takes no space in your models folder.",
+            )
         raise ModelNotRemovable(f"{label} is not installed.")
     return Removal(label, files, sum(disk_bytes(p) for p in files))
 
@@ -138,14 +143,21 @@ class Verification:
         if self.verdict is Verdict.OK:
             return f"{self.label}: OK (sha256 matches {self.expected_from})"
         if self.verdict is Verdict.MISMATCH:
-            return (f"{self.label}: DAMAGED: sha256 {self.actual} does not match "
-                    f"{self.expected_from} ({self.expected})")
+            return (
+                f"{self.label}: DAMAGED: sha256 {self.actual} does not match "
+                f"{self.expected_from} ({self.expected})"
+            )
         return f"{self.label}: no checksum to compare with (sha256 {self.actual})"
 
 
-def verify_file(path: Path, label: str, model: CatalogModel | None, *,
-                progress: Callable[[int], None] | None = None,
-                cancel: threading.Event | None = None) -> Verification:
+def verify_file(
+    path: Path,
+    label: str,
+    model: CatalogModel | None,
+    *,
+    progress: Callable[[int], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> Verification:
     """Re-hash ``path`` and compare with the catalog's checksum, else the pinned one.
 
     Raises: Cancelled, OSError.

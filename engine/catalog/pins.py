@@ -44,8 +44,9 @@ def _read() -> dict[str, Pin]:
     pins = {}
     for name, entry in files.items():
         try:
-            pins[str(name)] = Pin(str(entry["sha256"]), int(entry["size"]),
-                                  str(entry.get("source", "")))
+            pins[str(name)] = Pin(
+                str(entry["sha256"]), int(entry["size"]), str(entry.get("source", ""))
+            )
         except (KeyError, TypeError, ValueError):
             continue
     return pins
@@ -69,8 +70,9 @@ def all_pins() -> dict[str, Pin]:
         return _read()
 
 
-def expected_sha256(model: CatalogModel | None, file_name: str, *,
-                    pins: Mapping[str, Pin] | None = None) -> tuple[str, str]:
+def expected_sha256(
+    model: CatalogModel | None, file_name: str, *, pins: Mapping[str, Pin] | None = None
+) -> tuple[str, str]:
     """The sha256 the model file ``file_name`` is held to, and where it comes from: the
     catalog's (``model``'s), else the pinned one, else ``("", "")``. The pin file is read
     only when the catalog has no checksum, and not at all when ``pins`` (from

@@ -33,10 +33,25 @@ KV_TYPES: dict[str, float] = {"f16": 2.0, "q8_0": 34 / 32}
 # variants keep some tensors at higher precision, so real files are a little larger; the
 # planner only uses this when the catalog has no confirmed size.
 _BITS_PER_WEIGHT = {
-    "F32": 32.0, "F16": 16.0, "BF16": 16.0, "Q8_0": 8.5, "Q6_K": 6.5625, "Q5_K_M": 5.5,
-    "Q5_K_S": 5.5, "Q5_0": 5.5, "Q5_1": 6.0, "Q4_K_M": 4.5, "Q4_K_S": 4.5, "Q4_0": 4.5,
-    "Q4_1": 5.0, "Q3_K_L": 3.4375, "Q3_K_M": 3.4375, "Q3_K_S": 3.4375, "Q2_K": 2.625,
-    "IQ4_XS": 4.25, "IQ3_M": 3.66,
+    "F32": 32.0,
+    "F16": 16.0,
+    "BF16": 16.0,
+    "Q8_0": 8.5,
+    "Q6_K": 6.5625,
+    "Q5_K_M": 5.5,
+    "Q5_K_S": 5.5,
+    "Q5_0": 5.5,
+    "Q5_1": 6.0,
+    "Q4_K_M": 4.5,
+    "Q4_K_S": 4.5,
+    "Q4_0": 4.5,
+    "Q4_1": 5.0,
+    "Q3_K_L": 3.4375,
+    "Q3_K_M": 3.4375,
+    "Q3_K_S": 3.4375,
+    "Q2_K": 2.625,
+    "IQ4_XS": 4.25,
+    "IQ3_M": 3.66,
 }
 
 
@@ -158,8 +173,9 @@ def plan_offload(
         frac = layers / total_layers
         need = shape.need_bytes(ctx, kv)
         gpu = int(need * frac)
-        return OffloadPlan(shape.name, hw.backend, layers, total_layers, ctx, kv, fa, threads,
-                           gpu, need - gpu)
+        return OffloadPlan(
+            shape.name, hw.backend, layers, total_layers, ctx, kv, fa, threads, gpu, need - gpu
+        )
 
     ram_free = max(0, hw.ram_available - RAM_RESERVE)
     if hw.has_gpu and gpu_layers != 0:
@@ -219,7 +235,8 @@ def recommend(catalog: Catalog, hw: Hardware) -> Recommendation:
 
     candidates = sorted(
         (m for m in catalog.models if m.is_reasoning and (m.urls or m.source)),
-        key=_quality_key, reverse=True,
+        key=_quality_key,
+        reverse=True,
     )
     for model in candidates:
         shape = ModelShape.from_catalog(model)
@@ -228,17 +245,16 @@ def recommend(catalog: Catalog, hw: Hardware) -> Recommendation:
         except ModelDoesNotFit:
             continue
         all_fast = p.gpu_layers == p.total_layers if hw.has_gpu else True
-        fast_enough = (estimate_tokens_per_second(shape, p, hw)
-                       >= MIN_REASONING_TOKENS_PER_SECOND)
-        if all_fast and fast_enough and p.n_ctx >= min(MIN_REASONING_CONTEXT,
-                                                         shape.context_length):
+        fast_enough = estimate_tokens_per_second(shape, p, hw) >= MIN_REASONING_TOKENS_PER_SECOND
+        if all_fast and fast_enough and p.n_ctx >= min(MIN_REASONING_CONTEXT, shape.context_length):
             return Recommendation(model, p)
     starter = catalog.default
     return Recommendation(starter, plan_offload(ModelShape.from_catalog(starter), hw))
 
 
-def check_fit(catalog: Catalog, model: CatalogModel, hw: Hardware,
-              n_ctx: int | None = None) -> OffloadPlan:
+def check_fit(
+    catalog: Catalog, model: CatalogModel, hw: Hardware, n_ctx: int | None = None
+) -> OffloadPlan:
     """Plan ``model``; when it cannot fit, say what would.
 
     Raises: ModelDoesNotFit whose next step names the best catalog model that fits.
@@ -249,6 +265,5 @@ def check_fit(catalog: Catalog, model: CatalogModel, hw: Hardware,
         alternative = recommend(catalog, hw).model
         raise ModelDoesNotFit(
             exc.user_message,
-            f"{alternative.label} fits this machine; "
-            "pick it, or lower the context size.",
+            f"{alternative.label} fits this machine; pick it, or lower the context size.",
         ) from None

@@ -18,7 +18,18 @@ from engine.inference.types import (
 )
 
 __all__ = [
-    "Answer", "ChatMessage", "Chunk", "FinishReason", "Finished", "GenerationControl",
-    "GenerationOptions", "ModelSession", "Notice", "NoticeKind", "Reply", "Stats", "Thinking",
+    "Answer",
+    "ChatMessage",
+    "Chunk",
+    "FinishReason",
+    "Finished",
+    "GenerationControl",
+    "GenerationOptions",
+    "ModelSession",
+    "Notice",
+    "NoticeKind",
+    "Reply",
+    "Stats",
+    "Thinking",
     "open_model",
 ]

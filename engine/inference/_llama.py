@@ -37,8 +37,11 @@ def lib() -> Any:
             def forward(level: int, text: bytes, _user: Any) -> None:
                 # ggml_log_level: 3 warn, 4 error. Info and debug lines are noise for users.
                 if level in (3, 4):
-                    log.log(logging.WARNING if level == 3 else logging.ERROR, "%s",
-                            text.decode("utf-8", "replace").rstrip())
+                    log.log(
+                        logging.WARNING if level == 3 else logging.ERROR,
+                        "%s",
+                        text.decode("utf-8", "replace").rstrip(),
+                    )
 
             _log_callback = llama_cpp.llama_log_callback(forward)
             llama_cpp.llama_log_set(_log_callback, ctypes.c_void_p(0))
@@ -101,7 +104,8 @@ class NativeModel:
         cparams.type_k = kv_type
         cparams.type_v = kv_type
         cparams.flash_attn_type = (
-            ll.LLAMA_FLASH_ATTN_TYPE_ENABLED if params.flash_attn
+            ll.LLAMA_FLASH_ATTN_TYPE_ENABLED
+            if params.flash_attn
             else ll.LLAMA_FLASH_ATTN_TYPE_DISABLED
         )
         cparams.no_perf = False
@@ -156,8 +160,7 @@ class NativeModel:
         if n < 0:
             cap = -n
             buf = (self._ll.llama_token * cap)()
-            n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, cap, add_special,
-                                        True)
+            n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, cap, add_special, True)
             if n < 0:
                 raise InferenceError("The text could not be tokenized.")
         return list(buf[:n])
@@ -205,7 +208,7 @@ class NativeModel:
         for start in range(0, len(tokens), step):
             if start and should_stop():
                 return False
-            chunk = tokens[start:start + step]
+            chunk = tokens[start : start + step]
             self._batch_buf[: len(chunk)] = chunk
             rc = ll.llama_decode(self._ctx, ll.llama_batch_get_one(self._batch_buf, len(chunk)))
             if rc != 0:
@@ -267,8 +270,9 @@ class NativeModel:
 
     def _penalties(self, repeat_penalty: float) -> Any:
         n_vocab = self._ll.llama_vocab_n_tokens(self._vocab)
-        return self._ll.llama_sampler_init_penalties(n_vocab, PENALTY_LAST_N, repeat_penalty,
-                                                     0.0, 0.0)
+        return self._ll.llama_sampler_init_penalties(
+            n_vocab, PENALTY_LAST_N, repeat_penalty, 0.0, 0.0
+        )
 
     def sample(self) -> int:
         """Pick the next token from the last evaluated position (and tell the chain)."""

@@ -57,8 +57,9 @@ def open_model(
     Raises: ModelError (bad file, failed load), ModelDoesNotFit.
     """
     shape = shape_for(path, entry)
-    plan: OffloadPlan = plan_offload(shape, hardware or detect(), n_ctx=n_ctx,
-                                     gpu_layers=gpu_layers)
+    plan: OffloadPlan = plan_offload(
+        shape, hardware or detect(), n_ctx=n_ctx, gpu_layers=gpu_layers
+    )
     native = NativeModel(
         path,
         LoadParams(

@@ -48,7 +48,7 @@ class ReasoningSplitter:
                 if not stripped:
                     return out  # only whitespace yet: keep waiting
                 if stripped.startswith(self._open):
-                    self._pending = stripped[len(self._open):]
+                    self._pending = stripped[len(self._open) :]
                     self._enter(_State.THINKING)
                     continue
                 if self._open.startswith(stripped):
@@ -59,12 +59,12 @@ class ReasoningSplitter:
                 index = self._pending.find(self._close)
                 if index >= 0:
                     self._emit(out, Part.THINKING, self._pending[:index])
-                    self._pending = self._pending[index + len(self._close):]
+                    self._pending = self._pending[index + len(self._close) :]
                     self._enter(_State.ANSWER)
                     continue
                 keep = _partial_suffix(self._pending, self._close)
                 self._emit(out, Part.THINKING, self._pending[: len(self._pending) - keep])
-                self._pending = self._pending[len(self._pending) - keep:]
+                self._pending = self._pending[len(self._pending) - keep :]
                 return out
             # ANSWER: no markers are looked for any more.
             self._emit(out, Part.ANSWER, self._pending)

@@ -105,7 +105,7 @@ class ModelSession:
         bos = self._template.bos_token
         # Templates that write the BOS text themselves would otherwise get a second one.
         if bos and text.startswith(bos):
-            text = text[len(bos):]
+            text = text[len(bos) :]
         return self._native.tokenize(text, add_special=True)
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
@@ -129,7 +129,7 @@ class ModelSession:
         Raises: PromptTooLong when the newest message alone does not fit.
         """
         system = list(messages[:1]) if messages and messages[0].role == "system" else []
-        rest = list(messages[len(system):])
+        rest = list(messages[len(system) :])
         limit = self.n_ctx - reserve
         dropped = 0
         while True:
@@ -233,13 +233,20 @@ class ModelSession:
         if not ok:
             self._evaluated = 0
             now = time.monotonic()
-            yield Finished(self._reply(_Progress(t_start=t_start, t_prompt_done=now),
-                                       FinishReason.CANCELLED, notices, fit))
+            yield Finished(
+                self._reply(
+                    _Progress(t_start=t_start, t_prompt_done=now),
+                    FinishReason.CANCELLED,
+                    notices,
+                    fit,
+                )
+            )
             return
 
         try:
-            yield from self._generate(fit, options, control, notices, t_start,
-                                      in_answer=bool(prefix))
+            yield from self._generate(
+                fit, options, control, notices, t_start, in_answer=bool(prefix)
+            )
         except InferenceError:
             self._reset_cache()
             raise
@@ -259,9 +266,13 @@ class ModelSession:
         run = _Progress(t_start=t_start, t_prompt_done=time.monotonic())
         reasoning = self.reasoning
         splitter = (
-            ReasoningSplitter(reasoning.open, reasoning.close,
-                              starts_inside=reasoning.template_opens and not in_answer)
-            if reasoning else None
+            ReasoningSplitter(
+                reasoning.open,
+                reasoning.close,
+                starts_inside=reasoning.template_opens and not in_answer,
+            )
+            if reasoning
+            else None
         )
         budget = (options.thinking_budget or reasoning.budget) if reasoning else 0
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
@@ -282,8 +293,11 @@ class ModelSession:
             if options.max_tokens and run.generated >= options.max_tokens:
                 finish = FinishReason.LENGTH
                 break
-            if splitter is not None and reasoning is not None and splitter.in_thinking and (
-                run.thinking_tokens >= budget or control.answer_requested or ended_in_thinking
+            if (
+                splitter is not None
+                and reasoning is not None
+                and splitter.in_thinking
+                and (run.thinking_tokens >= budget or control.answer_requested or ended_in_thinking)
             ):
                 # Close the think block ourselves, as the model would, and let it answer.
                 closing = native.tokenize(f"\n{reasoning.close}\n\n", add_special=False)
@@ -300,17 +314,21 @@ class ModelSession:
                 if ended_in_thinking:
                     ended_in_thinking = False  # no notice: the model simply stopped thinking
                 elif run.thinking_tokens >= budget:
-                    yield notify(NoticeKind.BUDGET_REACHED,
-                                 f"Thinking budget of {budget:,} tokens reached; "
-                                 "the model answers now.")
+                    yield notify(
+                        NoticeKind.BUDGET_REACHED,
+                        f"Thinking budget of {budget:,} tokens reached; the model answers now.",
+                    )
                 else:
-                    yield notify(NoticeKind.ANSWER_NOW,
-                                 "Thinking ended early on request; the model answers now.")
+                    yield notify(
+                        NoticeKind.ANSWER_NOW,
+                        "Thinking ended early on request; the model answers now.",
+                    )
                 continue
             if len(cached) >= n_ctx:
-                yield notify(NoticeKind.CONTEXT_FULL,
-                             f"The reply filled the model's {n_ctx:,}-token context and was "
-                             "cut short.")
+                yield notify(
+                    NoticeKind.CONTEXT_FULL,
+                    f"The reply filled the model's {n_ctx:,}-token context and was cut short.",
+                )
                 finish = FinishReason.LENGTH
                 break
 
@@ -346,8 +364,9 @@ class ModelSession:
             yield from run.emit([(Part.ANSWER, tail)])
         yield Finished(self._reply(run, finish, notices, fit))
 
-    def _reply(self, run: _Progress, finish: FinishReason, notices: list[Notice],
-               fit: PromptFit) -> Reply:
+    def _reply(
+        self, run: _Progress, finish: FinishReason, notices: list[Notice], fit: PromptFit
+    ) -> Reply:
         now = time.monotonic()
         gen_time = now - run.t_prompt_done
         think_time = 0.0
@@ -363,7 +382,8 @@ class ModelSession:
                 generated_tokens=run.generated,
                 thinking_tokens=run.thinking_tokens,
                 time_to_first_token_s=(run.t_first - run.t_start) if run.t_first else 0.0,
-                tokens_per_second=run.generated / gen_time if run.generated and gen_time > 0
+                tokens_per_second=run.generated / gen_time
+                if run.generated and gen_time > 0
                 else 0.0,
                 thinking_seconds=max(0.0, think_time),
             ),

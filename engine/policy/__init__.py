@@ -60,8 +60,9 @@ def install(
     ``user_action_modules`` the packages allowed to widen the mode; an entry point names them
     once, here, and nothing can add to them later.
     """
-    return _guard.install(mode, download_modules=download_modules,
-                          user_action_modules=user_action_modules).mode
+    return _guard.install(
+        mode, download_modules=download_modules, user_action_modules=user_action_modules
+    ).mode
 
 
 def is_installed() -> bool:
@@ -109,5 +110,10 @@ def record_link_opened(url: str, *, confirmed: bool) -> None:
     """
     guard = _guard.installed()
     host = urlsplit(url).hostname or ""
-    guard.record(Action.BROWSER, host, None, allowed=confirmed,
-                  detail="opened after you confirmed" if confirmed else "you declined")
+    guard.record(
+        Action.BROWSER,
+        host,
+        None,
+        allowed=confirmed,
+        detail="opened after you confirmed" if confirmed else "you declined",
+    )

@@ -38,19 +38,33 @@ HARDENING_ENV = {"HF_HUB_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1", "DO_NOT
 
 _AF_UNIX: int | None = getattr(socket, "AF_UNIX", None)
 _INTERNET = frozenset({socket.AF_INET, socket.AF_INET6})
-_DNS_EVENTS = frozenset({
-    "socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex",
-    "socket.gethostbyaddr", "socket.getnameinfo",
-})
+_DNS_EVENTS = frozenset(
+    {
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyname_ex",
+        "socket.gethostbyaddr",
+        "socket.getnameinfo",
+    }
+)
 _USE_EVENTS = {
-    "socket.connect": Action.CONNECT, "socket.sendto": Action.SEND,
-    "socket.sendmsg": Action.SEND, "socket.bind": Action.BIND,
+    "socket.connect": Action.CONNECT,
+    "socket.sendto": Action.SEND,
+    "socket.sendmsg": Action.SEND,
+    "socket.bind": Action.BIND,
 }
 _SPAWN_EVENTS = frozenset({"subprocess.Popen", "os.posix_spawn", "os.exec", "os.spawn"})
-_WATCHED = frozenset({
-    "socket.__new__", *_DNS_EVENTS, *_USE_EVENTS, *_SPAWN_EVENTS,
-    "os.system", "os.startfile", "webbrowser.open",
-})
+_WATCHED = frozenset(
+    {
+        "socket.__new__",
+        *_DNS_EVENTS,
+        *_USE_EVENTS,
+        *_SPAWN_EVENTS,
+        "os.system",
+        "os.startfile",
+        "webbrowser.open",
+    }
+)
 _STDLIB = frozenset(sys.stdlib_module_names)
 
 
@@ -137,8 +151,12 @@ class _DownloadWindow:
         with self._guard.lock:
             self._guard.windows.append(self)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         with self._guard.lock:
             self._guard.windows.remove(self)
 
@@ -151,16 +169,18 @@ class _BlockedModuleFinder:
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> ModuleSpec | None:
         if _in(name, BLOCKED_MODULES) or name.startswith("PySide6.QtWebEngine"):
-            self._guard.refuse(Action.IMPORT, "", None, detail=name,
-                               why="Hearth never loads network modules.")
+            self._guard.refuse(
+                Action.IMPORT, "", None, detail=name, why="Hearth never loads network modules."
+            )
         return None
 
 
 class Guard:
     """The policy's state (mode, download windows, ledger) and the audit hook deciding on it."""
 
-    def __init__(self, mode: Mode, *, download_modules: Iterable[str],
-                 user_action_modules: Iterable[str]) -> None:
+    def __init__(
+        self, mode: Mode, *, download_modules: Iterable[str], user_action_modules: Iterable[str]
+    ) -> None:
         self.lock = threading.Lock()
         self.mode = mode
         self.download_modules = frozenset(download_modules)
@@ -200,15 +220,24 @@ class Guard:
             self._on_spawn(args[0], args[2], via_subprocess=False)
         elif event == "os.system":
             command = os.fsdecode(args[0]).split()
-            self.refuse(Action.PROCESS, "", None, detail=os.path.basename(command[0]) if command
-                        else "a shell", why="Hearth never runs shell commands.")
+            self.refuse(
+                Action.PROCESS,
+                "",
+                None,
+                detail=os.path.basename(command[0]) if command else "a shell",
+                why="Hearth never runs shell commands.",
+            )
         elif event == "os.startfile":
-            self.refuse(Action.PROCESS, "", None, detail="the default app for a file",
-                        why="a link or file opens only after you confirm it.")
+            self.refuse(
+                Action.PROCESS,
+                "",
+                None,
+                detail="the default app for a file",
+                why="a link or file opens only after you confirm it.",
+            )
         elif event == "webbrowser.open":
             host = urlsplit(str(args[0])).hostname or ""
-            self.refuse(Action.BROWSER, host, None,
-                        why="a link opens only after you confirm it.")
+            self.refuse(Action.BROWSER, host, None, why="a link opens only after you confirm it.")
 
     def _on_socket_created(self, family: int, kind: int) -> None:
         if family in (_AF_UNIX, -1):
@@ -229,8 +258,13 @@ class Guard:
             return
         host, port = _host_port(address)
         if action is Action.BIND:
-            self.refuse(action, host, port, detail=_family_name(int(family or 0)),
-                        why="Hearth never listens on the network.")
+            self.refuse(
+                action,
+                host,
+                port,
+                detail=_family_name(int(family or 0)),
+                why="Hearth never listens on the network.",
+            )
         self._check_reach(action, host, port)
 
     def _check_reach(self, action: Action, host: str, port: int | None) -> None:
@@ -274,16 +308,22 @@ class Guard:
             path: str | None = name
         else:
             try:
-                search = os.pathsep.join(os.get_exec_path(env if isinstance(env, Mapping)
-                                                          else None))
+                search = os.pathsep.join(
+                    os.get_exec_path(env if isinstance(env, Mapping) else None)
+                )
             except (TypeError, ValueError, UnicodeError):
                 search = None
             path = shutil.which(name, path=search)
         program = os.path.basename(name)
         real = os.path.realpath(path) if path else ""
         if real not in self.programs:
-            self.refuse(Action.PROCESS, "", None, detail=program,
-                        why="Hearth starts no program but its own and its self-check tools.")
+            self.refuse(
+                Action.PROCESS,
+                "",
+                None,
+                detail=program,
+                why="Hearth starts no program but its own and its self-check tools.",
+            )
         # subprocess may raise os.posix_spawn right after subprocess.Popen: one launch, one entry.
         just_spawned, self._local.spawned = getattr(self._local, "spawned", None), None
         if via_subprocess:
@@ -294,18 +334,31 @@ class Guard:
 
     # ---- recording -------------------------------------------------------------------------
 
-    def record(self, action: Action, host: str, port: int | None, *, allowed: bool,
-                detail: str = "") -> EgressAttempt:
+    def record(
+        self, action: Action, host: str, port: int | None, *, allowed: bool, detail: str = ""
+    ) -> EgressAttempt:
         entry = EgressAttempt(
-            time=datetime.now(UTC), action=action, host=host, port=port,
-            module=_nearest_module(), mode=self.mode, allowed=allowed,
+            time=datetime.now(UTC),
+            action=action,
+            host=host,
+            port=port,
+            module=_nearest_module(),
+            mode=self.mode,
+            allowed=allowed,
             detail=detail,
         )
         self.ledger.record(entry)
         return entry
 
-    def refuse(self, action: Action, host: str, port: int | None, *, detail: str = "",
-               why: str | None = None) -> None:
+    def refuse(
+        self,
+        action: Action,
+        host: str,
+        port: int | None,
+        *,
+        detail: str = "",
+        why: str | None = None,
+    ) -> None:
         """Record a blocked attempt and raise. Raises: EgressBlocked, always."""
         entry = self.record(action, host, port, allowed=False, detail=detail)
         raise EgressBlocked(entry, why or "")
@@ -318,8 +371,13 @@ class Guard:
         if mode is not Mode.LOCAL_ONLY:
             caller = _nearest_module()
             if not _in(caller, self.user_action_modules):
-                self.refuse(Action.MODE, "", None, detail=f"{self.mode.label} → {mode.label}",
-                            why="only you can allow downloads, in the settings.")
+                self.refuse(
+                    Action.MODE,
+                    "",
+                    None,
+                    detail=f"{self.mode.label} → {mode.label}",
+                    why="only you can allow downloads, in the settings.",
+                )
         change = f"{self.mode.label} → {mode.label}"
         self.mode = mode
         self.record(Action.MODE, "", None, allowed=True, detail=change)
@@ -328,8 +386,13 @@ class Guard:
         wanted = frozenset(_normal(h) for h in hosts)
         first = min(wanted, default="")
         if _nearest_module() not in self.download_modules:
-            self.refuse(Action.CONNECT, first, None, detail=reason,
-                        why="only the model download may reach the network.")
+            self.refuse(
+                Action.CONNECT,
+                first,
+                None,
+                detail=reason,
+                why="only the model download may reach the network.",
+            )
         if self.mode is Mode.LOCAL_ONLY:
             self.refuse(Action.CONNECT, first, None, detail=reason)
         return _DownloadWindow(self, wanted)
@@ -339,14 +402,16 @@ _guard: Guard | None = None
 _install_lock = threading.Lock()
 
 
-def install(mode: Mode, *, download_modules: Iterable[str],
-            user_action_modules: Iterable[str]) -> Guard:
+def install(
+    mode: Mode, *, download_modules: Iterable[str], user_action_modules: Iterable[str]
+) -> Guard:
     global _guard  # noqa: PLW0603 - one policy per process: audit hooks cannot be removed
     os.environ.update(HARDENING_ENV)
     with _install_lock:
         if _guard is None:
-            guard = Guard(mode, download_modules=download_modules,
-                          user_action_modules=user_action_modules)
+            guard = Guard(
+                mode, download_modules=download_modules, user_action_modules=user_action_modules
+            )
             sys.addaudithook(guard.hook)
             sys.meta_path.insert(0, _BlockedModuleFinder(guard))
             _guard = guard

@@ -73,8 +73,12 @@ class PrivacyCheckResult:
     @property
     def passed(self) -> bool:
         return (
-            self.method != "none" and not self.error and self.exit_code == 0 and self.answered
-            and not self.internet_calls and not self.plaintext_files
+            self.method != "none"
+            and not self.error
+            and self.exit_code == 0
+            and self.answered
+            and not self.internet_calls
+            and not self.plaintext_files
             and all(d.encrypted for d in self.databases if d.exists)
         )
 
@@ -125,8 +129,9 @@ def parse_strace(text: str) -> list[NetworkCall]:
         if not call_match:
             continue  # signals, exit notes
         name, args = call_match["name"], call_match["args"]
-        family_match = (_FIRST_FAMILY.match(args) if name in ("socket", "socketpair")
-                        else _FAMILY.search(args))
+        family_match = (
+            _FIRST_FAMILY.match(args) if name in ("socket", "socketpair") else _FAMILY.search(args)
+        )
         family = family_match["family"].replace("PF_", "AF_", 1) if family_match else "?"
         if family == "?" and name not in ("socket", "socketpair"):
             fd = _FD.match(args)
@@ -143,6 +148,7 @@ def parse_strace(text: str) -> list[NetworkCall]:
 
 
 # ---- files on disk ---------------------------------------------------------------------------
+
 
 def check_database(path: Path) -> DatabaseCheck:
     """Whether the database at ``path`` is unreadable without its key."""
@@ -190,7 +196,7 @@ def find_plaintext(roots: Iterable[Path], needle: bytes) -> tuple[list[Path], li
                     if needle in tail + chunk:
                         hits.append(path)
                         break
-                    tail = chunk[-len(needle):]
+                    tail = chunk[-len(needle) :]
         except OSError:
             continue
     return hits, plain_db
@@ -199,7 +205,8 @@ def find_plaintext(roots: Iterable[Path], needle: bytes) -> tuple[list[Path], li
 def data_locations(database_path: Path | None = None) -> list[tuple[str, str]]:
     """Where each kind of Hearth's data lives on this machine."""
     keychain = {"darwin": "the macOS Keychain", "win32": "Windows Credential Manager"}.get(
-        sys.platform, "the Secret Service keyring (GNOME Keyring, KWallet)")
+        sys.platform, "the Secret Service keyring (GNOME Keyring, KWallet)"
+    )
     return [
         ("Conversations (encrypted)", str(database_path or paths.data_dir())),
         ("Database key", keychain),
@@ -211,6 +218,7 @@ def data_locations(database_path: Path | None = None) -> list[tuple[str, str]]:
 
 
 # ---- the check --------------------------------------------------------------------------------
+
 
 def default_command(max_tokens: int = 16) -> list[str]:
     """The child the check traces: one ``hearth ask`` through the real CLI."""
@@ -260,15 +268,32 @@ def run_privacy_check(
         started = time.monotonic()
         try:
             proc = subprocess.run(
-                run, capture_output=True, env=child_env, timeout=timeout_s, check=False,
+                run,
+                capture_output=True,
+                env=child_env,
+                timeout=timeout_s,
+                check=False,
             )
         except subprocess.TimeoutExpired:
-            return PrivacyCheckResult(chosen, tuple(argv), None, False,
-                                      time.monotonic() - started, locations=locations,
-                                      error=f"the chat did not finish within {timeout_s:.0f} s")
+            return PrivacyCheckResult(
+                chosen,
+                tuple(argv),
+                None,
+                False,
+                time.monotonic() - started,
+                locations=locations,
+                error=f"the chat did not finish within {timeout_s:.0f} s",
+            )
         except OSError as exc:
-            return PrivacyCheckResult(chosen, tuple(argv), None, False, 0.0,
-                                      locations=locations, error=f"could not start: {exc}")
+            return PrivacyCheckResult(
+                chosen,
+                tuple(argv),
+                None,
+                False,
+                0.0,
+                locations=locations,
+                error=f"could not start: {exc}",
+            )
         duration = time.monotonic() - started
         error = ""
         calls: list[NetworkCall] = []
@@ -283,36 +308,52 @@ def run_privacy_check(
     roots = [paths.data_dir(), paths.config_dir()]
     hits, plain_dbs = find_plaintext(roots, QUESTION.encode())
     databases = [check_database(database_path)] if database_path else []
-    databases += [DatabaseCheck(p, True, False, "PLAIN SQLite: readable by anyone")
-                  for p in plain_dbs if p != database_path]
+    databases += [
+        DatabaseCheck(p, True, False, "PLAIN SQLite: readable by anyone")
+        for p in plain_dbs
+        if p != database_path
+    ]
     return PrivacyCheckResult(
-        method=chosen, command=tuple(argv), exit_code=proc.returncode,
-        answered=proc.returncode == 0 and bool(proc.stdout.strip()), duration_s=duration,
-        calls=tuple(calls), databases=tuple(databases), plaintext_files=tuple(hits),
-        locations=locations, error=error, scanned=tuple(roots),
+        method=chosen,
+        command=tuple(argv),
+        exit_code=proc.returncode,
+        answered=proc.returncode == 0 and bool(proc.stdout.strip()),
+        duration_s=duration,
+        calls=tuple(calls),
+        databases=tuple(databases),
+        plaintext_files=tuple(hits),
+        locations=locations,
+        error=error,
+        scanned=tuple(roots),
     )
 
 
 def _method_text(method: str) -> str:
     return {
         "strace": "strace -f -e trace=network (the kernel's record of every network system "
-                  "call of the chat process, its threads and children)",
+        "call of the chat process, its threads and children)",
         "unshare": "unshare -n (the chat ran in a new network namespace: no network exists "
-                   "there, so it succeeding shows it needs none; the calls are not listed)",
-    }.get(method, "none available on this system: see packaging/EGRESS.md for how this "
-                  "build is sandboxed")
+        "there, so it succeeding shows it needs none; the calls are not listed)",
+    }.get(
+        method,
+        "none available on this system: see packaging/EGRESS.md for how this build is sandboxed",
+    )
 
 
 def format_privacy_check(result: PrivacyCheckResult) -> str:
     """The check's report, as ``hearth privacy-check`` prints it."""
     shown = " ".join(
-        ("python" if i == 0 and arg == sys.executable else
-         (f'"{arg}"' if " " in arg else arg)) for i, arg in enumerate(result.command))
-    out = ["Hearth privacy check", "",
-           f"Traced with: {_method_text(result.method)}",
-           f"Ran:         {shown}",
-           f"Outcome:     {'answered' if result.answered else 'no answer'} in "
-           f"{result.duration_s:.1f} s (exit {result.exit_code})"]
+        ("python" if i == 0 and arg == sys.executable else (f'"{arg}"' if " " in arg else arg))
+        for i, arg in enumerate(result.command)
+    )
+    out = [
+        "Hearth privacy check",
+        "",
+        f"Traced with: {_method_text(result.method)}",
+        f"Ran:         {shown}",
+        f"Outcome:     {'answered' if result.answered else 'no answer'} in "
+        f"{result.duration_s:.1f} s (exit {result.exit_code})",
+    ]
     if result.error:
         out.append(f"Problem:     {result.error}")
     if result.method == "strace":
@@ -325,14 +366,19 @@ def format_privacy_check(result: PrivacyCheckResult) -> str:
         for family in sorted(by_family, key=lambda f: (f not in INTERNET_FAMILIES, f)):
             counts = by_family[family]
             text = ", ".join(f"{n} {c}" for n, c in sorted(counts.items())) or "none"
-            note = {"AF_UNIX": " (local only: D-Bus, the keychain)",
-                    "AF_NETLINK": " (kernel only)"}.get(family, "")
+            note = {
+                "AF_UNIX": " (local only: D-Bus, the keychain)",
+                "AF_NETLINK": " (kernel only)",
+            }.get(family, "")
             out.append(f"  {family:<10} {text}{note}")
         bad = result.internet_calls
-        out.append("  => No system call on an internet socket (AF_INET/AF_INET6): nothing "
-                   "could be sent or received over a network." if not bad else
-                   f"  => {len(bad)} system call{'s' if len(bad) != 1 else ''} on internet "
-                   "sockets (AF_INET/AF_INET6).")
+        out.append(
+            "  => No system call on an internet socket (AF_INET/AF_INET6): nothing "
+            "could be sent or received over a network."
+            if not bad
+            else f"  => {len(bad)} system call{'s' if len(bad) != 1 else ''} on internet "
+            "sockets (AF_INET/AF_INET6)."
+        )
     out += ["", "Data on disk:"]
     if not result.databases:
         out.append("  No database to check.")
@@ -343,8 +389,9 @@ def format_privacy_check(result: PrivacyCheckResult) -> str:
         out.append("  The check's question was found in PLAIN TEXT in:")
         out += [f"    {p}" for p in result.plaintext_files]
     else:
-        out.append(f"  The check's question appears in no file under {scanned} "
-                   "(searched byte by byte).")
+        out.append(
+            f"  The check's question appears in no file under {scanned} (searched byte by byte)."
+        )
     out += ["", "Where your data lives:"]
     width = max((len(k) for k, _ in result.locations), default=0)
     out += [f"  {kind:<{width}}  {where}" for kind, where in result.locations]

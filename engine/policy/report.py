@@ -21,15 +21,25 @@ def format_ledger(entries: Iterable[EgressAttempt]) -> str:
         target = e.target
         if e.host and e.detail:
             target += f" ({e.detail})"
-        lines.append((
-            e.time.astimezone().strftime("%Y-%m-%d %H:%M:%S"), verdict, e.action.value,
-            target or "-", e.module, e.mode.label,
-        ))
+        lines.append(
+            (
+                e.time.astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                verdict,
+                e.action.value,
+                target or "-",
+                e.module,
+                e.mode.label,
+            )
+        )
     widths = [max(len(row[i]) for row in lines) for i in range(len(header) - 1)]
-    out = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
-           for row in lines]
+    out = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[-1]
+        for row in lines
+    ]
     blocked = sum(not e.allowed for e in attempts)
     out.append("")
-    out.append(f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''}: "
-               f"{blocked} blocked, {len(attempts) - blocked} allowed.")
+    out.append(
+        f"{len(attempts)} attempt{'s' if len(attempts) != 1 else ''}: "
+        f"{blocked} blocked, {len(attempts) - blocked} allowed."
+    )
     return "\n".join(line.rstrip() for line in out) + "\n"

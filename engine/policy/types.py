@@ -86,7 +86,9 @@ class EgressBlocked(HearthError, PermissionError):
         super().__init__(
             f"Hearth blocked {what}: {why}",
             "To download a model, allow downloads in the settings and start the download "
-            "again; otherwise nothing to do." if network else "Nothing to do.",
+            "again; otherwise nothing to do."
+            if network
+            else "Nothing to do.",
         )
 
 

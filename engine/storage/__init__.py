@@ -1,11 +1,11 @@
 """Hearth's encrypted conversation store (SQLCipher; key in the OS keychain or a passphrase).
 
-    with open_store() as store:
-        conversation = store.create_conversation("Trip plans")
-        question = store.add_message(conversation.id, None, "user", "Where to?")
-        reply = store.begin_reply(conversation.id, question.id, model_id="smollm2")
-        store.update_reply(reply.id, "Somewhere", "")
-        store.finish_reply(reply.id, "Somewhere warm.", "", "done", None)
+with open_store() as store:
+    conversation = store.create_conversation("Trip plans")
+    question = store.add_message(conversation.id, None, "user", "Where to?")
+    reply = store.begin_reply(conversation.id, question.id, model_id="smollm2")
+    store.update_reply(reply.id, "Somewhere", "")
+    store.finish_reply(reply.id, "Somewhere warm.", "", "done", None)
 """
 
 from __future__ import annotations

@@ -64,8 +64,9 @@ def build_restored(src: Path, passphrase: Passphrase, dest_tmp: Path, key: DbKey
     try:
         source = connect(src, passphrase, uri_params="mode=ro")
     except WrongKey as exc:
-        raise WrongKey("The passphrase does not open this backup, or the backup was "
-                       "altered.") from exc
+        raise WrongKey(
+            "The passphrase does not open this backup, or the backup was altered."
+        ) from exc
     try:
         problems = integrity_problems(source)
         if problems:

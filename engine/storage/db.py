@@ -46,16 +46,16 @@ def connect(path: Path, key: DbKey, *, uri_params: str = "") -> Connection:
         create_private_file(path)
     target = path.resolve().as_uri() + (f"?{uri_params}" if uri_params else "")
     try:
-        conn = sqlcipher3.connect(target, uri=True, isolation_level=None,
-                                  check_same_thread=False)
+        conn = sqlcipher3.connect(target, uri=True, isolation_level=None, check_same_thread=False)
     except sqlcipher3.Error as exc:
         raise translate(exc) from exc
     try:
         conn.execute(f"PRAGMA key = {key.pragma_literal}")  # must be the first statement
         version = conn.execute("PRAGMA cipher_version").fetchone()
         if not version or not version[0]:
-            raise StorageError("The database library has no encryption (SQLCipher missing).",
-                               "Reinstall Hearth.")
+            raise StorageError(
+                "The database library has no encryption (SQLCipher missing).", "Reinstall Hearth."
+            )
         verify_key(conn, key)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         # Sorts and temp indices stay in memory: no plaintext temp file, ever.
@@ -83,10 +83,10 @@ def verify_key(conn: Connection, key: DbKey) -> None:
     except sqlcipher3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
             if isinstance(key, Passphrase):
-                raise WrongKey("The passphrase does not open this database, or the file was "
-                               "altered.") from exc
-            raise WrongKey("The key does not open this database, or the file was "
-                           "altered.") from exc
+                raise WrongKey(
+                    "The passphrase does not open this database, or the file was altered."
+                ) from exc
+            raise WrongKey("The key does not open this database, or the file was altered.") from exc
         raise
 
 

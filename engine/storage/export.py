@@ -25,16 +25,23 @@ def to_markdown(conversation: Conversation, path: Sequence[Message]) -> str:
             heading += f" ({message.model_id})"
         lines += [f"## {heading}", ""]
         if message.thinking:
-            lines += ["<details><summary>Thinking</summary>", "", message.thinking, "",
-                      "</details>", ""]
+            lines += [
+                "<details><summary>Thinking</summary>",
+                "",
+                message.thinking,
+                "",
+                "</details>",
+                "",
+            ]
         lines += [message.content, ""]
         if message.status in ("interrupted", "error"):
             lines += [f"*(reply {message.status})*", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def to_json(conversation: Conversation, messages: Sequence[Message],
-            active_path: Sequence[Message]) -> str:
+def to_json(
+    conversation: Conversation, messages: Sequence[Message], active_path: Sequence[Message]
+) -> str:
     """The whole tree (every branch) plus the ids of the active path, as JSON."""
     document = {
         "format": JSON_FORMAT,
@@ -62,7 +69,9 @@ def _message(m: Message) -> dict[str, Any]:
         "thinking": m.thinking,
         "model_id": m.model_id,
         "status": m.status,
-        "stats": None if m.stats is None else {
+        "stats": None
+        if m.stats is None
+        else {
             "prompt_tokens": m.stats.prompt_tokens,
             "generated_tokens": m.stats.generated_tokens,
             "time_to_first_token_s": m.stats.time_to_first_token_s,

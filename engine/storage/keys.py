@@ -106,8 +106,13 @@ class Keychain:
     picks the platform's (macOS Keychain, Windows Credential Locker, Secret Service).
     """
 
-    def __init__(self, service: str = SERVICE, entry: str = ENTRY, *,
-                 backend: keyring.backend.KeyringBackend | None = None) -> None:
+    def __init__(
+        self,
+        service: str = SERVICE,
+        entry: str = ENTRY,
+        *,
+        backend: keyring.backend.KeyringBackend | None = None,
+    ) -> None:
         self.service = service
         self.entry = entry
         self._backend = backend
@@ -197,8 +202,10 @@ def platform_backend() -> keyring.backend.KeyringBackend:
     elif sys.platform == "win32":
         candidates = [("keyring.backends.Windows", "WinVaultKeyring")]
     else:
-        candidates = [("keyring.backends.SecretService", "Keyring"),
-                      ("keyring.backends.kwallet", "DBusKeyring")]
+        candidates = [
+            ("keyring.backends.SecretService", "Keyring"),
+            ("keyring.backends.kwallet", "DBusKeyring"),
+        ]
     for module_name, class_name in candidates:
         try:
             cls = getattr(importlib.import_module(module_name), class_name)

@@ -31,10 +31,13 @@ def search(db: Connection, text: str, limit: int) -> list[SearchHit]:
     title_rows = db.execute(
         f"SELECT rowid, snippet(conversations_fts, 0, char(2), char(3), '…', "
         f"{_SNIPPET_TOKENS}) FROM conversations_fts WHERE conversations_fts MATCH ? "
-        f"ORDER BY rank LIMIT ?", (query, limit)).fetchall()
+        f"ORDER BY rank LIMIT ?",
+        (query, limit),
+    ).fetchall()
     for conversation_id, raw in title_rows:
-        title = db.execute("SELECT title FROM conversations WHERE id = ?",
-                           (conversation_id,)).fetchone()
+        title = db.execute(
+            "SELECT title FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
         hits.append(_hit(conversation_id, None, title[0] if title else "", raw))
     remaining = limit - len(hits)
     if remaining <= 0:
@@ -45,12 +48,14 @@ def search(db: Connection, text: str, limit: int) -> list[SearchHit]:
         # Column -1: the snippet comes from the answer or the thinking, whichever matched.
         f"SELECT rowid, snippet(messages_fts, -1, char(2), char(3), '…', {_SNIPPET_TOKENS}) "
         f"FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
-        (query, remaining)).fetchall()
+        (query, remaining),
+    ).fetchall()
     for message_id, raw in message_rows:
         row = db.execute(
             "SELECT m.conversation_id, c.title FROM messages m "
             "JOIN conversations c ON c.id = m.conversation_id WHERE m.id = ?",
-            (message_id,)).fetchone()
+            (message_id,),
+        ).fetchone()
         if row is not None:
             hits.append(_hit(row[0], message_id, row[1], raw))
     return hits
@@ -73,5 +78,6 @@ def _hit(conversation_id: int, message_id: int | None, title: str, raw: str) -> 
             plain.append(ch)
             marked.append(ch)
             length += 1
-    return SearchHit(conversation_id, message_id, title, "".join(marked), "".join(plain),
-                     tuple(spans))
+    return SearchHit(
+        conversation_id, message_id, title, "".join(marked), "".join(plain), tuple(spans)
+    )

@@ -68,9 +68,7 @@ _MESSAGE_COLUMNS = (
     "m.status, m.prompt_tokens, m.generated_tokens, m.time_to_first_token_s, "
     "m.tokens_per_second, m.created_at, m.updated_at"
 )
-_CONVERSATION_COLUMNS = (
-    "id, title, system_prompt, pinned, active_leaf_id, created_at, updated_at"
-)
+_CONVERSATION_COLUMNS = "id, title, system_prompt, pinned, active_leaf_id, created_at, updated_at"
 
 
 def default_path() -> Path:
@@ -78,8 +76,9 @@ def default_path() -> Path:
     return data_dir() / DB_FILENAME
 
 
-def open_store(path: Path | None = None, *, passphrase: str | None = None,
-               keychain: Keychain | None = None) -> ConversationStore:
+def open_store(
+    path: Path | None = None, *, passphrase: str | None = None, keychain: Keychain | None = None
+) -> ConversationStore:
     """Open the encrypted store, creating it (and its keychain key) on first run.
 
     Without ``passphrase`` the key comes from the OS keychain; with one, SQLCipher derives the
@@ -164,8 +163,9 @@ class ConversationStore:
     #: update_reply makes a commit durable against power loss at least this often.
     DURABLE_INTERVAL_S = 0.5
 
-    def __init__(self, conn: Connection, path: Path, key: DbKey, protection: Protection,
-                 keychain: Keychain) -> None:
+    def __init__(
+        self, conn: Connection, path: Path, key: DbKey, protection: Protection, keychain: Keychain
+    ) -> None:
         self._conn: Connection | None = conn
         self._path = path
         self._key: DbKey | None = key
@@ -187,18 +187,22 @@ class ConversationStore:
 
     @property
     def protection(self) -> Protection:
-        """"keychain" (random key in the OS keychain) or "passphrase"."""
+        """ "keychain" (random key in the OS keychain) or "passphrase"."""
         return self._protection
 
     @property
     def protection_description(self) -> str:
         """A sentence for the person: how their history is protected."""
         if self._protection == "keychain":
-            return ("Encrypted with a random key kept in the system keychain "
-                    f"({self._keychain.backend_name}).")
+            return (
+                "Encrypted with a random key kept in the system keychain "
+                f"({self._keychain.backend_name})."
+            )
         if self._protection == "memory":
-            return ("Not saved: kept in memory only, and gone when Hearth closes (no system "
-                    "keychain, and no passphrase set).")
+            return (
+                "Not saved: kept in memory only, and gone when Hearth closes (no system "
+                "keychain, and no passphrase set)."
+            )
         return "Encrypted with your passphrase."
 
     @property
@@ -268,8 +272,12 @@ class ConversationStore:
     def __enter__(self) -> ConversationStore:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     # -- conversations ---------------------------------------------------------------------
@@ -280,7 +288,9 @@ class ConversationStore:
         with self._transaction() as db:
             cur = db.execute(
                 "INSERT INTO conversations (title, system_prompt, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?)", (title, system_prompt, now, now))
+                "VALUES (?, ?, ?, ?)",
+                (title, system_prompt, now, now),
+            )
             return self._get_conversation(db, int(cur.lastrowid))
 
     def get_conversation(self, conversation_id: int) -> Conversation:
@@ -291,8 +301,10 @@ class ConversationStore:
     def list_conversations(self) -> list[ConversationSummary]:
         """Pinned first, then most recently active first."""
         with self._reading() as db:
-            rows = db.execute("SELECT id, title, updated_at, pinned FROM conversations "
-                              "ORDER BY pinned DESC, updated_at DESC, id DESC").fetchall()
+            rows = db.execute(
+                "SELECT id, title, updated_at, pinned FROM conversations "
+                "ORDER BY pinned DESC, updated_at DESC, id DESC"
+            ).fetchall()
         return [ConversationSummary(r[0], r[1], _time(r[2]), bool(r[3])) for r in rows]
 
     def rename(self, conversation_id: int, title: str) -> None:
@@ -322,8 +334,16 @@ class ConversationStore:
 
     # -- messages --------------------------------------------------------------------------
 
-    def add_message(self, conversation_id: int, parent_id: int | None, role: Role,
-                    content: str, *, model_id: str = "", status: Status = "done") -> Message:
+    def add_message(
+        self,
+        conversation_id: int,
+        parent_id: int | None,
+        role: Role,
+        content: str,
+        *,
+        model_id: str = "",
+        status: Status = "done",
+    ) -> Message:
         """Append a message under ``parent_id`` (None: a root) and make it the active leaf.
 
         Raises: RecordNotFound (conversation or parent), ValueError (bad role or status).
@@ -336,26 +356,28 @@ class ConversationStore:
         with self._transaction() as db:
             self._require_conversation(db, conversation_id)
             if parent_id is not None:
-                row = db.execute("SELECT conversation_id FROM messages WHERE id = ?",
-                                 (parent_id,)).fetchone()
+                row = db.execute(
+                    "SELECT conversation_id FROM messages WHERE id = ?", (parent_id,)
+                ).fetchone()
                 if row is None or row[0] != conversation_id:
                     raise RecordNotFound("The message being answered no longer exists.")
             cur = db.execute(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, model_id, "
                 "status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (conversation_id, parent_id, role, content, model_id, status, now, now))
+                (conversation_id, parent_id, role, content, model_id, status, now, now),
+            )
             message_id = int(cur.lastrowid)
             self._activate(db, conversation_id, message_id, touch=now)
             return self._get_message(db, message_id)
 
-    def begin_reply(self, conversation_id: int, parent_id: int | None,
-                    model_id: str) -> Message:
+    def begin_reply(self, conversation_id: int, parent_id: int | None, model_id: str) -> Message:
         """An empty assistant message with status 'streaming', made the active leaf.
 
         Raises: RecordNotFound.
         """
-        return self.add_message(conversation_id, parent_id, "assistant", "",
-                                model_id=model_id, status="streaming")
+        return self.add_message(
+            conversation_id, parent_id, "assistant", "", model_id=model_id, status="streaming"
+        )
 
     def resume_reply(self, message_id: int) -> Message:
         """Set an 'interrupted' reply streaming again, to be continued and finished anew.
@@ -366,8 +388,10 @@ class ConversationStore:
             message = self._get_message(db, message_id)
             if message.role != "assistant" or message.status != "interrupted":
                 raise ValueError("only a reply that was stopped can be continued")
-            db.execute("UPDATE messages SET status = 'streaming', updated_at = ? WHERE id = ?",
-                       (time.time(), message_id))
+            db.execute(
+                "UPDATE messages SET status = 'streaming', updated_at = ? WHERE id = ?",
+                (time.time(), message_id),
+            )
             return self._get_message(db, message_id)
 
     def update_reply(self, message_id: int, content: str, thinking: str = "") -> None:
@@ -382,12 +406,19 @@ class ConversationStore:
             cur = db.execute(
                 "UPDATE messages SET content = ?, thinking = ?, updated_at = ? "
                 "WHERE id = ? AND status = 'streaming'",
-                (content, thinking, time.time(), message_id))
+                (content, thinking, time.time(), message_id),
+            )
             if cur.rowcount == 0:
                 raise self._not_streaming(db, message_id)
 
-    def finish_reply(self, message_id: int, content: str, thinking: str, status: Status,
-                     stats: MessageStats | None = None) -> Message:
+    def finish_reply(
+        self,
+        message_id: int,
+        content: str,
+        thinking: str,
+        status: Status,
+        stats: MessageStats | None = None,
+    ) -> Message:
         """Save the final reply with status 'done', 'interrupted' or 'error'.
 
         Raises: ReplyNotStreaming, RecordNotFound, ValueError (bad status).
@@ -401,13 +432,25 @@ class ConversationStore:
                 "UPDATE messages SET content = ?, thinking = ?, status = ?, prompt_tokens = ?, "
                 "generated_tokens = ?, time_to_first_token_s = ?, tokens_per_second = ?, "
                 "updated_at = ? WHERE id = ? AND status = 'streaming'",
-                (content, thinking, status, s.prompt_tokens, s.generated_tokens,
-                 s.time_to_first_token_s, s.tokens_per_second, now, message_id))
+                (
+                    content,
+                    thinking,
+                    status,
+                    s.prompt_tokens,
+                    s.generated_tokens,
+                    s.time_to_first_token_s,
+                    s.tokens_per_second,
+                    now,
+                    message_id,
+                ),
+            )
             if cur.rowcount == 0:
                 raise self._not_streaming(db, message_id)
             message = self._get_message(db, message_id)
-            db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?",
-                       (now, message.conversation_id))
+            db.execute(
+                "UPDATE conversations SET updated_at = ? WHERE id = ?",
+                (now, message.conversation_id),
+            )
             return message
 
     def get_message(self, message_id: int) -> Message:
@@ -426,16 +469,20 @@ class ConversationStore:
                 " UNION ALL SELECT m.parent_id, path.depth + 1 FROM messages m"
                 "  JOIN path ON m.id = path.id WHERE m.parent_id IS NOT NULL)"
                 f" SELECT {_MESSAGE_COLUMNS} FROM messages m JOIN path ON m.id = path.id"
-                " ORDER BY path.depth DESC", (conversation_id,)).fetchall()
+                " ORDER BY path.depth DESC",
+                (conversation_id,),
+            ).fetchall()
         return [_message(r) for r in rows]
 
     def all_messages(self, conversation_id: int) -> list[Message]:
         """Every message of every branch, oldest first. Raises: RecordNotFound."""
         with self._reading() as db:
             self._require_conversation(db, conversation_id)
-            rows = db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
-                              "WHERE m.conversation_id = ? ORDER BY m.id",
-                              (conversation_id,)).fetchall()
+            rows = db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
+                "WHERE m.conversation_id = ? ORDER BY m.id",
+                (conversation_id,),
+            ).fetchall()
         return [_message(r) for r in rows]
 
     def siblings(self, message_id: int) -> list[Message]:
@@ -445,9 +492,11 @@ class ConversationStore:
         """
         with self._reading() as db:
             me = self._get_message(db, message_id)
-            rows = db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
-                              "WHERE m.conversation_id = ? AND m.parent_id IS ? ORDER BY m.id",
-                              (me.conversation_id, me.parent_id)).fetchall()
+            rows = db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages m "
+                "WHERE m.conversation_id = ? AND m.parent_id IS ? ORDER BY m.id",
+                (me.conversation_id, me.parent_id),
+            ).fetchall()
         return [_message(r) for r in rows]
 
     def switch_branch(self, message_id: int) -> list[Message]:
@@ -457,9 +506,11 @@ class ConversationStore:
             me = self._get_message(db, message_id)
             leaf = message_id
             while True:
-                child = db.execute("SELECT id FROM messages WHERE parent_id = ? "
-                                   "ORDER BY activated DESC, id DESC LIMIT 1",
-                                   (leaf,)).fetchone()
+                child = db.execute(
+                    "SELECT id FROM messages WHERE parent_id = ? "
+                    "ORDER BY activated DESC, id DESC LIMIT 1",
+                    (leaf,),
+                ).fetchone()
                 if child is None:
                     break
                 leaf = int(child[0])
@@ -475,8 +526,7 @@ class ConversationStore:
         original = self.get_message(message_id)
         if original.role != "user":
             raise ValueError("only user messages can be edited")
-        return self.add_message(original.conversation_id, original.parent_id, "user",
-                                new_content)
+        return self.add_message(original.conversation_id, original.parent_id, "user", new_content)
 
     # -- search, settings ------------------------------------------------------------------
 
@@ -494,8 +544,11 @@ class ConversationStore:
 
     def set_setting(self, key: str, value: str) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
-                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value", (key, value))
+            db.execute(
+                "INSERT INTO settings (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
 
     def delete_setting(self, key: str) -> None:
         with self._transaction() as db:
@@ -505,15 +558,18 @@ class ConversationStore:
 
     def export_markdown(self, conversation_id: int) -> str:
         """The active branch as Markdown (explicit user action only). Raises: RecordNotFound."""
-        return _export.to_markdown(self.get_conversation(conversation_id),
-                                   self.active_path(conversation_id))
+        return _export.to_markdown(
+            self.get_conversation(conversation_id), self.active_path(conversation_id)
+        )
 
     def export_json(self, conversation_id: int) -> str:
         """The whole tree as JSON (explicit user action only). Raises: RecordNotFound."""
         with self._lock:
-            return _export.to_json(self.get_conversation(conversation_id),
-                                   self.all_messages(conversation_id),
-                                   self.active_path(conversation_id))
+            return _export.to_json(
+                self.get_conversation(conversation_id),
+                self.all_messages(conversation_id),
+                self.active_path(conversation_id),
+            )
 
     # -- keys, backup, integrity -----------------------------------------------------------
 
@@ -630,8 +686,17 @@ class ConversationStore:
             db.execute(
                 "INSERT INTO egress_log (time, action, host, port, module, mode, allowed, "
                 "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (entry.time.timestamp(), entry.action.value, entry.host, entry.port,
-                 entry.module, entry.mode.value, int(entry.allowed), entry.detail))
+                (
+                    entry.time.timestamp(),
+                    entry.action.value,
+                    entry.host,
+                    entry.port,
+                    entry.module,
+                    entry.mode.value,
+                    int(entry.allowed),
+                    entry.detail,
+                ),
+            )
 
     def egress_history(self, limit: int = 1000) -> list[EgressAttempt]:
         """The newest ``limit`` ledger entries kept in this store, oldest first."""
@@ -639,10 +704,21 @@ class ConversationStore:
             rows = db.execute(
                 "SELECT time, action, host, port, module, mode, allowed, detail FROM ("
                 " SELECT * FROM egress_log ORDER BY id DESC LIMIT ?) ORDER BY id",
-                (limit,)).fetchall()
-        return [EgressAttempt(time=datetime.fromtimestamp(r[0], tz=UTC), action=Action(r[1]),
-                              host=r[2], port=r[3], module=r[4], mode=Mode(r[5]),
-                              allowed=bool(r[6]), detail=r[7]) for r in rows]
+                (limit,),
+            ).fetchall()
+        return [
+            EgressAttempt(
+                time=datetime.fromtimestamp(r[0], tz=UTC),
+                action=Action(r[1]),
+                host=r[2],
+                port=r[3],
+                module=r[4],
+                mode=Mode(r[5]),
+                allowed=bool(r[6]),
+                detail=r[7],
+            )
+            for r in rows
+        ]
 
     def egress_count(self) -> int:
         """How many ledger entries this store holds."""
@@ -653,10 +729,12 @@ class ConversationStore:
 
     def _require_file(self) -> None:
         if self._protection == "memory":
-            raise StorageError("This history is not saved to disk, so there is nothing to "
-                               "back up, restore or re-encrypt.",
-                               "Set a passphrase (or unlock the system keychain) and restart "
-                               "Hearth to keep your conversations.")
+            raise StorageError(
+                "This history is not saved to disk, so there is nothing to "
+                "back up, restore or re-encrypt.",
+                "Set a passphrase (or unlock the system keychain) and restart "
+                "Hearth to keep your conversations.",
+            )
 
     def _db(self) -> Connection:
         if self._conn is None or self._locked:
@@ -714,46 +792,60 @@ class ConversationStore:
     def _update_conversation(self, conversation_id: int, column: str, value: Any) -> None:
         assert column in {"title", "pinned", "system_prompt"}  # never user input
         with self._transaction() as db:
-            cur = db.execute(f"UPDATE conversations SET {column} = ? WHERE id = ?",
-                             (value, conversation_id))
+            cur = db.execute(
+                f"UPDATE conversations SET {column} = ? WHERE id = ?", (value, conversation_id)
+            )
             if cur.rowcount == 0:
                 raise RecordNotFound("That conversation no longer exists.")
 
-    def _activate(self, db: Connection, conversation_id: int, leaf_id: int,
-                  touch: float | None) -> None:
-        seq = db.execute("SELECT coalesce(max(activated), 0) + 1 FROM messages "
-                         "WHERE conversation_id = ?", (conversation_id,)).fetchone()[0]
+    def _activate(
+        self, db: Connection, conversation_id: int, leaf_id: int, touch: float | None
+    ) -> None:
+        seq = db.execute(
+            "SELECT coalesce(max(activated), 0) + 1 FROM messages WHERE conversation_id = ?",
+            (conversation_id,),
+        ).fetchone()[0]
         db.execute(
             "WITH RECURSIVE path(id) AS (SELECT ? UNION ALL SELECT m.parent_id FROM messages m"
             " JOIN path ON m.id = path.id WHERE m.parent_id IS NOT NULL)"
             " UPDATE messages SET activated = ? WHERE id IN (SELECT id FROM path)",
-            (leaf_id, seq))
+            (leaf_id, seq),
+        )
         if touch is None:
-            db.execute("UPDATE conversations SET active_leaf_id = ? WHERE id = ?",
-                       (leaf_id, conversation_id))
+            db.execute(
+                "UPDATE conversations SET active_leaf_id = ? WHERE id = ?",
+                (leaf_id, conversation_id),
+            )
         else:
-            db.execute("UPDATE conversations SET active_leaf_id = ?, updated_at = ? "
-                       "WHERE id = ?", (leaf_id, touch, conversation_id))
+            db.execute(
+                "UPDATE conversations SET active_leaf_id = ?, updated_at = ? WHERE id = ?",
+                (leaf_id, touch, conversation_id),
+            )
 
     @staticmethod
     def _require_conversation(db: Connection, conversation_id: int) -> None:
-        if db.execute("SELECT 1 FROM conversations WHERE id = ?",
-                      (conversation_id,)).fetchone() is None:
+        if (
+            db.execute("SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
+            is None
+        ):
             raise RecordNotFound("That conversation no longer exists.")
 
     @staticmethod
     def _get_conversation(db: Connection, conversation_id: int) -> Conversation:
-        row = db.execute(f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?",
-                         (conversation_id,)).fetchone()
+        row = db.execute(
+            f"SELECT {_CONVERSATION_COLUMNS} FROM conversations WHERE id = ?", (conversation_id,)
+        ).fetchone()
         if row is None:
             raise RecordNotFound("That conversation no longer exists.")
-        return Conversation(row[0], row[1], row[2], bool(row[3]), row[4], _time(row[5]),
-                            _time(row[6]))
+        return Conversation(
+            row[0], row[1], row[2], bool(row[3]), row[4], _time(row[5]), _time(row[6])
+        )
 
     @staticmethod
     def _get_message(db: Connection, message_id: int) -> Message:
-        row = db.execute(f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?",
-                         (message_id,)).fetchone()
+        row = db.execute(
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages m WHERE m.id = ?", (message_id,)
+        ).fetchone()
         if row is None:
             raise RecordNotFound("That message no longer exists.")
         return _message(row)
@@ -772,6 +864,16 @@ def _time(value: float) -> datetime:
 def _message(row: tuple[Any, ...]) -> Message:
     stats_values = row[8:12]
     stats = None if all(v is None for v in stats_values) else MessageStats(*stats_values)
-    return Message(id=row[0], conversation_id=row[1], parent_id=row[2], role=row[3],
-                   content=row[4], thinking=row[5], model_id=row[6], status=row[7],
-                   stats=stats, created_at=_time(row[12]), updated_at=_time(row[13]))
+    return Message(
+        id=row[0],
+        conversation_id=row[1],
+        parent_id=row[2],
+        role=row[3],
+        content=row[4],
+        thinking=row[5],
+        model_id=row[6],
+        status=row[7],
+        stats=stats,
+        created_at=_time(row[12]),
+        updated_at=_time(row[13]),
+    )

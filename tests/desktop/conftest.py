@@ -18,12 +18,11 @@ from tests.desktop.window_helpers import LOAD_MS, SHORT, _window
 
 
 @pytest.fixture
-def window(qtbot: QtBot, starter_model_path: Path,
-           store: ConversationStore) -> Iterator[MainWindow]:
+def window(
+    qtbot: QtBot, starter_model_path: Path, store: ConversationStore
+) -> Iterator[MainWindow]:
     w = _window(qtbot, store)
     w.worker.options = SHORT  # the starter model can ramble for thousands of tokens
     qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
     yield w
     w.close()
-
-

@@ -18,8 +18,16 @@ from pytestqt.qtbot import QtBot
 from desktop.main_window import MainWindow
 from tests.desktop.window_helpers import ask
 
-INTERACTIVE = (QAbstractButton, QLineEdit, QTextEdit, QPlainTextEdit, QComboBox,
-               QAbstractSpinBox, QAbstractSlider, QAbstractItemView)
+INTERACTIVE = (
+    QAbstractButton,
+    QLineEdit,
+    QTextEdit,
+    QPlainTextEdit,
+    QComboBox,
+    QAbstractSpinBox,
+    QAbstractSlider,
+    QAbstractItemView,
+)
 
 
 def unnamed_controls(root: QWidget) -> list[str]:
@@ -27,20 +35,25 @@ def unnamed_controls(root: QWidget) -> list[str]:
     for w in root.findChildren(QWidget):
         if not isinstance(w, INTERACTIVE) or not w.isVisible():
             continue
-        if isinstance(w, QAbstractSlider) and w.parent() is not None and \
-                type(w.parent()).__name__ == "QScrollBar":
+        if (
+            isinstance(w, QAbstractSlider)
+            and w.parent() is not None
+            and type(w.parent()).__name__ == "QScrollBar"
+        ):
             continue
         text = w.text() if isinstance(w, QAbstractButton) else ""
         if not w.accessibleName().strip() and not text.strip():
-            out.append(f"{type(w).__name__} {w.objectName()!r} in "
-                       f"{type(w.parentWidget()).__name__}")
+            out.append(
+                f"{type(w).__name__} {w.objectName()!r} in {type(w.parentWidget()).__name__}"
+            )
     return out
 
 
 def test_every_visible_control_has_an_accessible_name(qtbot: QtBot, window: MainWindow):
     ask(qtbot, window, "Say hello.")  # messages with their action buttons are on screen
-    checked = [w for w in window.findChildren(QWidget)
-               if isinstance(w, INTERACTIVE) and w.isVisible()]
+    checked = [
+        w for w in window.findChildren(QWidget) if isinstance(w, INTERACTIVE) and w.isVisible()
+    ]
     assert len(checked) > 10
     assert unnamed_controls(window) == []
     window.lock()

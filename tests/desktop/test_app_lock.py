@@ -62,13 +62,13 @@ def test_passcode_file_holds_only_a_salted_hash(tmp_path):
 
 
 def test_lock_hides_conversations_closes_the_store_and_needs_the_passcode(
-        qtbot: QtBot, window: MainWindow):
+    qtbot: QtBot, window: MainWindow
+):
     app_lock.set_passcode("4321")
     ask(qtbot, window, f"My secret word is {SECRET}. Repeat it.")
     assert SECRET in visible_text(window)
     with qtbot.waitSignal(window.store_locked, timeout=10_000):
-        qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_L,
-                       Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     assert window.is_locked() and window.lock_screen.isVisible()
     assert SECRET not in visible_text(window)
     assert not window.sidebar.isVisible() and not window.transcript.isVisible()
@@ -116,9 +116,17 @@ def test_idle_time_locks_and_input_resets_it(qtbot: QtBot, window: MainWindow, m
     window._use_settings(AppSettings(lock_idle_minutes=1))
     target = window.composer.text_edit
     for _ in range(12):  # 1.2 s of someone moving the mouse: no lock
-        QApplication.sendEvent(target, QMouseEvent(
-            QEvent.Type.MouseMove, QPointF(5, 5), QPointF(5, 5), Qt.MouseButton.NoButton,
-            Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier))
+        QApplication.sendEvent(
+            target,
+            QMouseEvent(
+                QEvent.Type.MouseMove,
+                QPointF(5, 5),
+                QPointF(5, 5),
+                Qt.MouseButton.NoButton,
+                Qt.MouseButton.NoButton,
+                Qt.KeyboardModifier.NoModifier,
+            ),
+        )
         qtbot.wait(100)
     assert not window.is_locked()
     with qtbot.waitSignal(window.store_locked, timeout=5000):

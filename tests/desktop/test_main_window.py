@@ -50,8 +50,10 @@ def test_send_streams_a_reply_and_saves_it(qtbot: QtBot, window: MainWindow):
     assert role_a == "assistant" and "Paris" in answer
     assert not window.composer.is_busy()
     assert "tokens/s" in window.statusBar().currentMessage()
-    assert "/ 2,048 tokens" in window.composer.token_label.text() or \
-        "tokens" in window.composer.token_label.text()
+    assert (
+        "/ 2,048 tokens" in window.composer.token_label.text()
+        or "tokens" in window.composer.token_label.text()
+    )
     # Saved in the encrypted store as it was shown, and listed in the sidebar.
     (conv,) = window.store.list_conversations()
     path = window.store.active_path(conv.id)
@@ -130,19 +132,22 @@ def test_search_finds_and_opens_a_conversation(qtbot: QtBot, window: MainWindow)
     ask(qtbot, window, "Tell me about owls.")
     qtbot.waitUntil(lambda: len(listed(window)) == 2)
     qtbot.keyClicks(window.sidebar.search_edit, "zebras")
-    qtbot.waitUntil(lambda: window.sidebar.model.is_searching()
-                    and window.sidebar.model.rowCount() >= 1, timeout=5000)
-    hits = [window.sidebar.model.index(r, 0).data() for r in
-            range(window.sidebar.model.rowCount())]
+    qtbot.waitUntil(
+        lambda: window.sidebar.model.is_searching() and window.sidebar.model.rowCount() >= 1,
+        timeout=5000,
+    )
+    hits = [window.sidebar.model.index(r, 0).data() for r in range(window.sidebar.model.rowCount())]
     assert any("zebras" in str(h).lower() for h in hits)
     zebra_conv = next(c.id for c in window.store.list_conversations() if "zebras" in c.title)
     window.sidebar.search_hit_selected.emit(zebra_conv, -1)
-    qtbot.waitUntil(lambda: bool(window.transcript.messages())
-                    and shown(window)[0][1] == "Tell me about zebras.")
+    qtbot.waitUntil(
+        lambda: (
+            bool(window.transcript.messages()) and shown(window)[0][1] == "Tell me about zebras."
+        )
+    )
 
 
-def test_delete_then_undo_then_delete_for_good(qtbot: QtBot, window: MainWindow,
-                                               monkeypatch):
+def test_delete_then_undo_then_delete_for_good(qtbot: QtBot, window: MainWindow, monkeypatch):
     monkeypatch.setattr(desktop.main_window, "UNDO_DELETE_MS", 300)
     ask(qtbot, window, "Say hi.")
     (conv,) = window.store.list_conversations()
@@ -159,8 +164,9 @@ def test_delete_then_undo_then_delete_for_good(qtbot: QtBot, window: MainWindow,
     assert not window.undo_button.isVisible()
 
 
-def test_input_typed_while_loading_is_sent_when_ready(qtbot: QtBot, starter_model_path,
-                                                      store: ConversationStore):
+def test_input_typed_while_loading_is_sent_when_ready(
+    qtbot: QtBot, starter_model_path, store: ConversationStore
+):
     w = _window(qtbot, store)
     w.worker.options = SHORT
     try:
@@ -202,8 +208,9 @@ def test_copy_last_answer_shortcut(qtbot: QtBot, window: MainWindow):
     assert QGuiApplication.clipboard().text() == window.transcript.messages()[1].text()
 
 
-def test_window_size_is_restored_from_the_store(qtbot: QtBot, starter_model_path,
-                                                store: ConversationStore):
+def test_window_size_is_restored_from_the_store(
+    qtbot: QtBot, starter_model_path, store: ConversationStore
+):
     w = _window(qtbot, store)
     w.resize(720, 500)  # within the offscreen screen (800×600)
     qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
@@ -220,13 +227,15 @@ def test_window_size_is_restored_from_the_store(qtbot: QtBot, starter_model_path
 
 
 @pytest.mark.parametrize("choice", ["cancel", "open"])
-def test_a_link_is_opened_only_after_asking(qtbot: QtBot, window: MainWindow, egress,
-                                            monkeypatch, choice):
+def test_a_link_is_opened_only_after_asking(
+    qtbot: QtBot, window: MainWindow, egress, monkeypatch, choice
+):
     opened = []
     # The real dialog is shown and clicked; only the hand-off to the browser is recorded
     # instead of launching one on the test machine.
-    monkeypatch.setattr("desktop.main_window.QDesktopServices.openUrl",
-                        lambda url: opened.append(url.toString()))
+    monkeypatch.setattr(
+        "desktop.main_window.QDesktopServices.openUrl", lambda url: opened.append(url.toString())
+    )
     seen = {}
 
     def answer() -> None:

@@ -21,8 +21,9 @@ from engine.policy import Mode
 from tests.engine.catalog._gguf_files import write_gguf
 from tests.engine.catalog._serve import range_server
 
-LAPTOP = Hardware("CPU-only laptop, 8 GB", Backend.CPU, 4, 8 * GIB, 6 * GIB,
-                  ram_bandwidth=40 * GB_S)
+LAPTOP = Hardware(
+    "CPU-only laptop, 8 GB", Backend.CPU, 4, 8 * GIB, 6 * GIB, ram_bandwidth=40 * GB_S
+)
 
 
 class Person:
@@ -52,9 +53,17 @@ def served(tmp_path: Path) -> Path:
 
 def with_tiny(catalog: Catalog, url: str, source: Path) -> Catalog:
     tiny = dataclasses.replace(
-        catalog.default, id="tiny-test", name="Tiny", quantization="F16", file="tiny.gguf",
-        urls=(url,), size=source.stat().st_size, approx_size=0, source="",
-        sha256=hashlib.sha256(source.read_bytes()).hexdigest())
+        catalog.default,
+        id="tiny-test",
+        name="Tiny",
+        quantization="F16",
+        file="tiny.gguf",
+        urls=(url,),
+        size=source.stat().st_size,
+        approx_size=0,
+        source="",
+        sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+    )
     return dataclasses.replace(catalog, models=(*catalog.models, tiny))
 
 
@@ -65,8 +74,9 @@ def make_dialog(qtbot, catalog: Catalog, person: Person) -> ModelsDialog:
     return dialog
 
 
-def test_lists_models_with_installed_state_and_fit(qtbot, catalog: Catalog,
-                                                   starter_model_path: Path):
+def test_lists_models_with_installed_state_and_fit(
+    qtbot, catalog: Catalog, starter_model_path: Path
+):
     dialog = make_dialog(qtbot, catalog, Person(True))
     assert dialog.table.rowCount() == len(catalog.models)
     starter = dialog.row_texts(catalog.default_id)
@@ -75,18 +85,23 @@ def test_lists_models_with_installed_state_and_fit(qtbot, catalog: Catalog,
     assert starter[3].startswith("fits in RAM, CPU only, ~")
     assert starter[3].endswith("tokens/s (estimate)")
     assert dialog.row_texts("qwq-32b-q4_k_m")[1:] == [
-        "Not installed", "", dialog.row_texts("qwq-32b-q4_k_m")[3]]
+        "Not installed",
+        "",
+        dialog.row_texts("qwq-32b-q4_k_m")[3],
+    ]
     assert dialog.row_texts("qwq-32b-q4_k_m")[3].startswith("does not fit: needs ~")
     dialog.select(catalog.default_id)
     assert not dialog.download_button.isEnabled() and not dialog.remove_button.isEnabled()
 
 
-def test_download_with_progress_then_remove_with_confirmation(qtbot, catalog: Catalog,
-                                                              served: Path):
+def test_download_with_progress_then_remove_with_confirmation(
+    qtbot, catalog: Catalog, served: Path
+):
     person = Person(True)
     with range_server(served, "--delay", "0.005") as server:
-        dialog = make_dialog(qtbot, with_tiny(catalog, server.url("tiny.gguf"),
-                                              served / "tiny.gguf"), person)
+        dialog = make_dialog(
+            qtbot, with_tiny(catalog, server.url("tiny.gguf"), served / "tiny.gguf"), person
+        )
         dialog.select("tiny-test")
         assert dialog.download_button.isEnabled()
         seen: list[int] = []
@@ -130,8 +145,9 @@ def test_stop_download_keeps_the_partial_file(qtbot, catalog: Catalog, served: P
 
 def test_declining_the_download_sends_nothing(qtbot, catalog: Catalog, served: Path):
     with range_server(served) as server:
-        dialog = make_dialog(qtbot, with_tiny(catalog, server.url("tiny.gguf"),
-                                              served / "tiny.gguf"), Person(False))
+        dialog = make_dialog(
+            qtbot, with_tiny(catalog, server.url("tiny.gguf"), served / "tiny.gguf"), Person(False)
+        )
         dialog.select("tiny-test")
         qtbot.mouseClick(dialog.download_button, Qt.MouseButton.LeftButton)
         assert server.requests() == []
@@ -145,8 +161,13 @@ def _drag(kind, path: Path):
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     _KEEP.append(mime)
-    return kind(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                Qt.KeyboardModifier.NoModifier)
+    return kind(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
 
 
 def test_dropping_a_gguf_imports_it(qtbot, catalog: Catalog, tmp_path: Path):
@@ -173,9 +194,9 @@ def test_an_unsafe_import_shows_the_reason(qtbot, catalog: Catalog, tmp_path: Pa
     evil = write_gguf(tmp_path / "evil.gguf", chat_template="{{ ''.__class__ }}")
     dialog = make_dialog(qtbot, catalog, Person(True))
     dialog.import_file(evil)
-    qtbot.waitUntil(lambda: dialog.findChild(QMessageBox, "error_dialog") is not None,
-                    timeout=10000)
+    qtbot.waitUntil(
+        lambda: dialog.findChild(QMessageBox, "error_dialog") is not None, timeout=10000
+    )
     box = dialog.findChild(QMessageBox, "error_dialog")
     assert "tries to reach Python internals" in box.text()
     assert not (models_dir() / "evil.gguf").exists()
-

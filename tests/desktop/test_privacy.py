@@ -24,16 +24,18 @@ def _click_toggle(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.mouseClick(window.privacy_toggle.button, Qt.MouseButton.LeftButton)
 
 
-def test_allowing_downloads_asks_first_and_going_back_does_not(qtbot: QtBot,
-                                                               window: MainWindow, egress):
+def test_allowing_downloads_asks_first_and_going_back_does_not(
+    qtbot: QtBot, window: MainWindow, egress
+):
     seen: list[tuple[tuple[str, ...], bool, Mode]] = []
 
     def answer(allow: bool) -> None:
         dialog = QApplication.activeModalWidget()
         assert isinstance(dialog, PrivacyConfirmDialog)
         # Asked before anything changed; Cancel is what Enter or Esc picks.
-        seen.append((dialog.hosts(), dialog.cancel_button.isDefault(),
-                     engine.policy.current_mode()))
+        seen.append(
+            (dialog.hosts(), dialog.cancel_button.isDefault(), engine.policy.current_mode())
+        )
         (dialog.allow_button if allow else dialog.cancel_button).click()
 
     QTimer.singleShot(0, lambda: answer(False))
@@ -48,8 +50,11 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(qtbot: QtBot,
     assert window.privacy_toggle.text() == "⬇ Downloads allowed"
     hosts, cancel_is_default, mode_while_asking = seen[-1]
     # Exactly what a download may reach: the catalog's host and the CDN it redirects to.
-    assert hosts == tuple(download_hosts()) == (
-        "hf.co", "*.hf.co", "huggingface.co", "*.huggingface.co")
+    assert (
+        hosts
+        == tuple(download_hosts())
+        == ("hf.co", "*.hf.co", "huggingface.co", "*.huggingface.co")
+    )
     assert cancel_is_default and mode_while_asking is Mode.LOCAL_ONLY
 
     _click_toggle(qtbot, window)  # back to Local-only: no question
@@ -62,8 +67,12 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(qtbot: QtBot,
     # The privacy panel's ledger shows both changes.
     dialog = window.open_privacy_dialog()
     rows = dialog.ledger_rows()
-    assert rows[-2][1:] == ["mode", "Local-only → Downloads allowed", "Downloads allowed",
-                           "allowed"]
+    assert rows[-2][1:] == [
+        "mode",
+        "Local-only → Downloads allowed",
+        "Downloads allowed",
+        "allowed",
+    ]
     assert rows[-1][2] == "Downloads allowed → Local-only"
     dialog.close()
 
@@ -71,8 +80,17 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(qtbot: QtBot,
 def test_privacy_panel_shows_ledger_protection_and_locations(qtbot: QtBot, window: MainWindow):
     store = window.store
     for host in ("a.example", "b.example"):
-        store.record_egress(EgressAttempt(datetime.now(UTC), Action.CONNECT, host, 443,
-                                          "tests", Mode.LOCAL_ONLY, allowed=False))
+        store.record_egress(
+            EgressAttempt(
+                datetime.now(UTC),
+                Action.CONNECT,
+                host,
+                443,
+                "tests",
+                Mode.LOCAL_ONLY,
+                allowed=False,
+            )
+        )
     dialog = window.open_privacy_dialog()
     qtbot.waitUntil(lambda: "kept in your encrypted history" in dialog.stored_label.text())
     assert dialog.stored_label.text().startswith("2 entries kept")
@@ -95,8 +113,9 @@ def test_an_empty_ledger_says_zero_connections(qtbot: QtBot):
     assert not dialog.ledger_table.isVisible()
 
 
-def test_forget_everything_asks_then_deletes_all_and_closes(qtbot: QtBot, window: MainWindow,
-                                                            keychain: Keychain):
+def test_forget_everything_asks_then_deletes_all_and_closes(
+    qtbot: QtBot, window: MainWindow, keychain: Keychain
+):
     ask(qtbot, window, "Remember the word turnip.")
     app_lock.set_passcode("2468")
     path = window.store.path

@@ -31,7 +31,8 @@ OPENS_THINK = CHATML.replace("'<|im_start|>assistant\\n'", "'<|im_start|>assista
 
 pytestmark = pytest.mark.skipif(
     not OUT or not os.environ.get("DISPLAY"),
-    reason="screenshots need an X server: run scripts/screenshots.sh")
+    reason="screenshots need an X server: run scripts/screenshots.sh",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -61,10 +62,12 @@ def _save(qtbot: QtBot, window: MainWindow, name: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize("scheme", [Qt.ColorScheme.Light, Qt.ColorScheme.Dark],
-                         ids=["light", "dark"])
-def test_window_screenshot(qtbot: QtBot, store: ConversationStore, starter_model_path: Path,
-                           scheme: Qt.ColorScheme):
+@pytest.mark.parametrize(
+    "scheme", [Qt.ColorScheme.Light, Qt.ColorScheme.Dark], ids=["light", "dark"]
+)
+def test_window_screenshot(
+    qtbot: QtBot, store: ConversationStore, starter_model_path: Path, scheme: Qt.ColorScheme
+):
     _scheme(scheme)
     w = _window(qtbot, store)
     try:
@@ -79,27 +82,37 @@ def test_window_screenshot(qtbot: QtBot, store: ConversationStore, starter_model
         _scheme(Qt.ColorScheme.Unknown)
 
 
-def test_reasoning_screenshot(qtbot: QtBot, store: ConversationStore,
-                              starter_model_path: Path):
+def test_reasoning_screenshot(qtbot: QtBot, store: ConversationStore, starter_model_path: Path):
     """A reasoning answer as it is stored and shown: the thinking and the answer were generated
     just now by the starter model (think block opened by the template, budget 48 tokens), saved
     in the store, then opened in the window with the thinking expanded."""
     _scheme(Qt.ColorScheme.Light)
     question = "Is 91 a prime number?"
     catalog = load_catalog()
-    with open_model(starter_model_path, entry=catalog.default, n_ctx=2048,
-                    chat_template=OPENS_THINK,
-                    reasoning=Reasoning(template_opens=True, budget=48)) as session:
-        reply = session.chat([ChatMessage("user", question)],
-                             GenerationOptions(temperature=0, max_tokens=160))
+    with open_model(
+        starter_model_path,
+        entry=catalog.default,
+        n_ctx=2048,
+        chat_template=OPENS_THINK,
+        reasoning=Reasoning(template_opens=True, budget=48),
+    ) as session:
+        reply = session.chat(
+            [ChatMessage("user", question)], GenerationOptions(temperature=0, max_tokens=160)
+        )
     assert reply.thinking.strip() and reply.answer.strip()
     conv = store.create_conversation(question)
     q = store.add_message(conv.id, None, "user", question)
     r = store.begin_reply(conv.id, q.id, model_id=catalog.default.id)
     s = reply.stats
-    store.finish_reply(r.id, reply.answer, reply.thinking, "done",
-                       MessageStats(s.prompt_tokens, s.generated_tokens,
-                                    s.time_to_first_token_s, s.tokens_per_second))
+    store.finish_reply(
+        r.id,
+        reply.answer,
+        reply.thinking,
+        "done",
+        MessageStats(
+            s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s, s.tokens_per_second
+        ),
+    )
     w = _window(qtbot, store)
     try:
         w.resize(1200, 760)

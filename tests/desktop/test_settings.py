@@ -20,14 +20,16 @@ from tests.desktop.window_helpers import LOAD_MS, _window
 
 def _open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
     window.settings_button.click()
-    qtbot.waitUntil(lambda: window.settings_dialog is not None
-                    and window.settings_dialog.isVisible())
+    qtbot.waitUntil(
+        lambda: window.settings_dialog is not None and window.settings_dialog.isVisible()
+    )
     assert window.settings_dialog is not None
     return window.settings_dialog
 
 
 def test_settings_are_kept_encrypted_applied_and_read_back(
-        qtbot: QtBot, window: MainWindow, store: ConversationStore, starter_model_path: Path):
+    qtbot: QtBot, window: MainWindow, store: ConversationStore, starter_model_path: Path
+):
     conv = store.create_conversation("Trip")
     window.open_conversation(conv.id)
     dialog = _open_settings(qtbot, window)
@@ -64,8 +66,9 @@ def test_settings_are_kept_encrypted_applied_and_read_back(
     window.close()
     again = _window(qtbot, store)
     try:
-        assert again.settings == AppSettings(temperature=0.7, top_k=20, n_ctx=4096,
-                                             gpu_layers=3, lock_idle_minutes=5)
+        assert again.settings == AppSettings(
+            temperature=0.7, top_k=20, n_ctx=4096, gpu_layers=3, lock_idle_minutes=5
+        )
         assert again.worker.options.temperature == 0.7
         assert again.worker.load_settings.n_ctx == 4096
     finally:
@@ -74,8 +77,9 @@ def test_settings_are_kept_encrypted_applied_and_read_back(
 
 
 def test_settings_dialog_refuses_two_different_passcodes(qtbot: QtBot):
-    dialog = SettingsDialog(AppSettings(), system_prompt=None, sampling=Sampling(),
-                            reasoning=None, has_passcode=False)
+    dialog = SettingsDialog(
+        AppSettings(), system_prompt=None, sampling=Sampling(), reasoning=None, has_passcode=False
+    )
     qtbot.addWidget(dialog)
     dialog.show()
     assert not dialog.system_prompt_edit.isEnabled()  # no conversation open
@@ -92,7 +96,8 @@ def test_settings_dialog_refuses_two_different_passcodes(qtbot: QtBot):
 
 
 def test_models_button_opens_the_dialog_and_closing_refreshes_the_picker(
-        qtbot: QtBot, window: MainWindow):
+    qtbot: QtBot, window: MainWindow
+):
     window.models_button.click()
     dialog = window._models_dialog
     assert dialog is not None and dialog.isVisible()

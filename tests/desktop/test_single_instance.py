@@ -39,8 +39,13 @@ def test_a_second_hearth_process_exits_and_focuses_the_first(qtbot: QtBot):
         assert first.primary
         with qtbot.waitSignal(first.activation_requested, timeout=60_000):
             done = subprocess.run(
-                [str(Path(sys.executable).parent / "hearth")], capture_output=True, text=True,
-                timeout=60, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, check=False)
+                [str(Path(sys.executable).parent / "hearth")],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+                check=False,
+            )
         assert done.returncode == 0, done.stderr
         assert "already running" in done.stderr
         assert not (paths.data_dir() / "hearth.db").exists()  # it never opened the store

@@ -39,5 +39,3 @@ def listed(window: MainWindow) -> list[int]:
 
 def shown(window: MainWindow) -> list[tuple[str, str]]:
     return [(w.role(), w.plain_text().strip()) for w in window.transcript.messages()]
-
-

@@ -65,7 +65,9 @@ def test_a_turn_saves_the_question_and_the_finished_reply(session, store, tmp_pa
     # And it is all there after reopening the encrypted file.
     with open_store(tmp_path / "hearth.db") as again:
         assert [m.content for m in again.active_path(chat.conversation_id)] == [
-            "What is the capital of France?", answer]
+            "What is the capital of France?",
+            answer,
+        ]
 
 
 def test_the_reply_is_saved_while_it_grows(session, store, monkeypatch):
@@ -88,7 +90,10 @@ def test_the_second_turn_sends_the_first_answer_and_reuses_the_cache(session, st
     path = store.active_path(chat.conversation_id)
     sent = history(path[:-1])
     assert [(m.role, m.content) for m in sent] == [
-        ("user", "Name a colour."), ("assistant", first), ("user", "Name another one.")]
+        ("user", "Name a colour."),
+        ("assistant", first),
+        ("user", "Name another one."),
+    ]
     _answer(turn)
     stats = turn.result.stats
     assert stats.evaluated_tokens < stats.prompt_tokens  # the first turn came from the cache
@@ -96,8 +101,9 @@ def test_the_second_turn_sends_the_first_answer_and_reuses_the_cache(session, st
 
 def test_stop_keeps_the_partial_reply_as_interrupted(session, store):
     control = GenerationControl()
-    turn = Chat(store, session).send("Write a long story about the sea.",
-                                     GenerationOptions(max_tokens=200), control)
+    turn = Chat(store, session).send(
+        "Write a long story about the sea.", GenerationOptions(max_tokens=200), control
+    )
     parts = []
     for chunk in turn:
         if isinstance(chunk, Answer):
@@ -122,8 +128,7 @@ def test_a_prompt_longer_than_the_context_keeps_the_question(session, store):
     # The failed turn is not history: the next question is answered on its own.
     follow_up = chat.send("Hello.", SHORT)
     assert _answer(follow_up)
-    assert [m.content for m in history(store.active_path(chat.conversation_id)[:-1])] == [
-        "Hello."]
+    assert [m.content for m in history(store.active_path(chat.conversation_id)[:-1])] == ["Hello."]
 
 
 def test_regenerate_and_edit_make_branches(session, store):
@@ -144,8 +149,9 @@ def test_regenerate_and_edit_make_branches(session, store):
 
 
 def test_a_save_that_fails_midway_still_shows_the_reply_then_says_so(session, store):
-    turn = Chat(store, session).send("Write a long story about the sea.",
-                                     GenerationOptions(max_tokens=40))
+    turn = Chat(store, session).send(
+        "Write a long story about the sea.", GenerationOptions(max_tokens=40)
+    )
     shown: list[str] = []
 
     def read_on() -> None:
@@ -176,15 +182,22 @@ def test_the_memory_store_writes_nothing(session, fresh_profile):
 def test_history_never_sends_thinking():
     def msg(i: int, role: str, content: str, thinking: str = "", status: str = "done"):
         now = datetime.now(UTC)
-        return Message(i, 1, i - 1 or None, role, content, thinking, "m", status, None,
-                       now, now)
+        return Message(i, 1, i - 1 or None, role, content, thinking, "m", status, None, now, now)
 
-    path = [msg(1, "user", "q1"), msg(2, "assistant", "a1", thinking="secret musing"),
-            msg(3, "user", "q2"), msg(4, "assistant", "", status="error"),
-            msg(5, "user", "q3")]
+    path = [
+        msg(1, "user", "q1"),
+        msg(2, "assistant", "a1", thinking="secret musing"),
+        msg(3, "user", "q2"),
+        msg(4, "assistant", "", status="error"),
+        msg(5, "user", "q3"),
+    ]
     sent = history(path, "sys")
     assert [(m.role, m.content) for m in sent] == [
-        ("system", "sys"), ("user", "q1"), ("assistant", "a1"), ("user", "q3")]
+        ("system", "sys"),
+        ("user", "q1"),
+        ("assistant", "a1"),
+        ("user", "q3"),
+    ]
 
 
 def test_titles_are_one_short_line():
@@ -195,8 +208,15 @@ def test_titles_are_one_short_line():
 
 def test_the_egress_ledger_is_kept_in_the_store(store):
     ledger = engine.policy.ledger()
-    before = EgressAttempt(datetime.now(UTC), Action.CONNECT, "example.org", 443, "tests",
-                           Mode.LOCAL_ONLY, allowed=False)
+    before = EgressAttempt(
+        datetime.now(UTC),
+        Action.CONNECT,
+        "example.org",
+        443,
+        "tests",
+        Mode.LOCAL_ONLY,
+        allowed=False,
+    )
     ledger.record(before)  # recorded before the store exists: replayed when attached
     ledger.attach(store.record_egress)
     try:
@@ -205,8 +225,13 @@ def test_the_egress_ledger_is_kept_in_the_store(store):
     finally:
         ledger.detach()
     kept = store.egress_history()
-    assert any(e.host == "example.org" and e.port == 443 and e.module == "tests"
-               and abs((e.time - before.time).total_seconds()) < 0.001 for e in kept)
+    assert any(
+        e.host == "example.org"
+        and e.port == 443
+        and e.module == "tests"
+        and abs((e.time - before.time).total_seconds()) < 0.001
+        for e in kept
+    )
     assert any(e.host == "127.0.0.1" and e.port == 9 and not e.allowed for e in kept)
     assert store.egress_count() == len(kept)
 
@@ -214,8 +239,9 @@ def test_the_egress_ledger_is_kept_in_the_store(store):
 def test_a_stopped_reply_is_continued_in_place(session, store):
     chat = Chat(store, session)
     control = GenerationControl()
-    turn = chat.send("Write a long story about the sea.", GenerationOptions(max_tokens=200),
-                     control)
+    turn = chat.send(
+        "Write a long story about the sea.", GenerationOptions(max_tokens=200), control
+    )
     parts = 0
     for chunk in turn:
         if isinstance(chunk, Answer):

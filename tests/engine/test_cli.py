@@ -18,17 +18,31 @@ from engine.storage import Keychain, default_path, open_store
 HEARTH = Path(sys.executable).parent / "hearth"
 
 
-def hearth(*args: str, env: dict[str, str] | None = None,
-           stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def hearth(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(HEARTH), *args], capture_output=True, text=True, timeout=120, input=stdin,
-        env={**os.environ, **(env or {})}, cwd=PROJECT_ROOT, check=False,
+        [str(HEARTH), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        env={**os.environ, **(env or {})},
+        cwd=PROJECT_ROOT,
+        check=False,
     )
 
 
 def test_ask_streams_an_answer_from_the_starter_model(starter_model_path: Path):
-    done = hearth("ask", "--max-tokens", "24", "--temperature", "0", "--stats",
-                  "What is the capital of France?")
+    done = hearth(
+        "ask",
+        "--max-tokens",
+        "24",
+        "--temperature",
+        "0",
+        "--stats",
+        "What is the capital of France?",
+    )
     assert done.returncode == 0, done.stderr
     assert "Paris" in done.stdout
     assert "tokens/s" in done.stderr
@@ -36,8 +50,7 @@ def test_ask_streams_an_answer_from_the_starter_model(starter_model_path: Path):
     assert "llama_model_loader" not in done.stderr  # llama.cpp's chatter is not shown
 
 
-def test_ask_saves_the_turn_in_the_encrypted_store(starter_model_path: Path,
-                                                  keychain: Keychain):
+def test_ask_saves_the_turn_in_the_encrypted_store(starter_model_path: Path, keychain: Keychain):
     done = hearth("ask", "--max-tokens", "12", "--temperature", "0", "Name a planet.")
     assert done.returncode == 0, done.stderr
     with open_store() as store:
@@ -56,8 +69,13 @@ def test_ask_no_save_writes_nothing(starter_model_path: Path, fresh_profile: Pat
 
 
 def test_without_a_keychain_the_answer_comes_with_a_not_saved_note(starter_model_path: Path):
-    done = hearth("ask", "--max-tokens", "8", "Name a planet.",
-                  env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    done = hearth(
+        "ask",
+        "--max-tokens",
+        "8",
+        "Name a planet.",
+        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert "will not be saved" in done.stderr
@@ -68,8 +86,17 @@ def test_without_a_keychain_the_answer_comes_with_a_not_saved_note(starter_model
 
 def test_privacy_prints_the_ledger_kept_in_the_store(keychain: Keychain):
     with open_store() as store:
-        store.record_egress(EgressAttempt(datetime.now(UTC), Action.CONNECT, "example.org",
-                                          443, "some.module", Mode.LOCAL_ONLY, allowed=False))
+        store.record_egress(
+            EgressAttempt(
+                datetime.now(UTC),
+                Action.CONNECT,
+                "example.org",
+                443,
+                "some.module",
+                Mode.LOCAL_ONLY,
+                allowed=False,
+            )
+        )
     done = hearth("privacy")
     assert done.returncode == 0, done.stderr
     assert "Mode: Local-only" in done.stdout
@@ -78,8 +105,14 @@ def test_privacy_prints_the_ledger_kept_in_the_store(keychain: Keychain):
 
 
 def test_chat_keeps_context_between_turns(starter_model_path: Path):
-    done = hearth("chat", "--max-tokens", "24", "--temperature", "0",
-                  stdin="My name is Ada.\nWhat is my name?\n")
+    done = hearth(
+        "chat",
+        "--max-tokens",
+        "24",
+        "--temperature",
+        "0",
+        stdin="My name is Ada.\nWhat is my name?\n",
+    )
     assert done.returncode == 0, done.stderr
     assert "Ada" in done.stdout.split("you ›")[-1] or "Ada" in done.stdout
 
@@ -109,9 +142,10 @@ def test_not_installed_model_says_what_to_do():
 def test_malformed_catalog_names_line_and_field(tmp_path: Path):
     broken = tmp_path / "models.toml"
     text = (PROJECT_ROOT / "models.toml").read_text(encoding="utf-8")
-    broken.write_text(text.replace('layers = 30', 'layers = "thirty"', 1), encoding="utf-8")
-    line = next(i for i, ln in enumerate(broken.read_text().splitlines(), 1)
-                if 'layers = "thirty"' in ln)
+    broken.write_text(text.replace("layers = 30", 'layers = "thirty"', 1), encoding="utf-8")
+    line = next(
+        i for i, ln in enumerate(broken.read_text().splitlines(), 1) if 'layers = "thirty"' in ln
+    )
     done = hearth("models", env={"HEARTH_CATALOG": str(broken)})
     assert done.returncode == 1
     assert f"line {line}, field 'layers'" in done.stderr
@@ -135,8 +169,9 @@ def test_prompt_longer_than_the_context_is_a_clear_error(starter_model_path: Pat
 
 @pytest.mark.slow
 @pytest.mark.skipif(not shutil.which("strace"), reason="strace not installed")
-def test_privacy_check_passes_and_leaves_no_conversation_behind(starter_model_path: Path,
-                                                                keychain: Keychain):
+def test_privacy_check_passes_and_leaves_no_conversation_behind(
+    starter_model_path: Path, keychain: Keychain
+):
     done = hearth("privacy-check")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Result: PASS" in done.stdout

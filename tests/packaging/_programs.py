@@ -16,9 +16,19 @@ from pathlib import Path
 _EXEC = "import os, sys; os.execvp(sys.argv[1], sys.argv[1:])"
 
 
-def run_program(*argv: object, cwd: Path | None = None, env: Mapping[str, str] | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run_program(
+    *argv: object,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` (a script or a program on PATH) and capture its output."""
-    return subprocess.run([sys.executable, "-c", _EXEC, *(str(a) for a in argv)],
-                          capture_output=True, text=True, timeout=timeout, check=False,
-                          cwd=cwd, env=dict(env) if env is not None else dict(os.environ))
+    return subprocess.run(
+        [sys.executable, "-c", _EXEC, *(str(a) for a in argv)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=cwd,
+        env=dict(env) if env is not None else dict(os.environ),
+    )

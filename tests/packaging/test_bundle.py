@@ -19,18 +19,25 @@ from tests.packaging._programs import run_program
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(os.environ.get("HEARTH_BUNDLE_TEST") != "1",
-                       reason="set HEARTH_BUNDLE_TEST=1 to build the bundle (minutes)"),
+    pytest.mark.skipif(
+        os.environ.get("HEARTH_BUNDLE_TEST") != "1",
+        reason="set HEARTH_BUNDLE_TEST=1 to build the bundle (minutes)",
+    ),
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux bundle"),
 ]
 
 
-def test_bundle_script_builds_signs_verifies_and_self_tests(tmp_path: Path,
-                                                            starter_model_path: Path):
+def test_bundle_script_builds_signs_verifies_and_self_tests(
+    tmp_path: Path, starter_model_path: Path
+):
     out = tmp_path / "bundle"
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEARTH_LINUX_")}
-    done = run_program(PROJECT_ROOT / "scripts" / "bundle.sh", cwd=PROJECT_ROOT, timeout=1200,
-                       env={**env, "HEARTH_BUNDLE_OUT": str(out)})
+    done = run_program(
+        PROJECT_ROOT / "scripts" / "bundle.sh",
+        cwd=PROJECT_ROOT,
+        timeout=1200,
+        env={**env, "HEARTH_BUNDLE_OUT": str(out)},
+    )
     log = done.stdout + done.stderr
     assert done.returncode == 0, log[-4000:]
     assert "reproducible: bit-identical" in log

@@ -12,7 +12,8 @@ from engine.paths import PROJECT_ROOT
 
 # packaging/ is not a package (the name belongs to the PyPI library): load the script by path.
 _spec = importlib.util.spec_from_file_location(
-    "compare_builds", PROJECT_ROOT / "packaging" / "compare_builds.py")
+    "compare_builds", PROJECT_ROOT / "packaging" / "compare_builds.py"
+)
 assert _spec is not None and _spec.loader is not None
 compare_builds = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(compare_builds)
@@ -30,14 +31,14 @@ def two_builds(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "a" / "Hearth", tmp_path / "b" / "Hearth"
 
 
-def test_identical_builds_pass(two_builds: tuple[Path, Path],
-                               capsys: pytest.CaptureFixture[str]):
+def test_identical_builds_pass(two_builds: tuple[Path, Path], capsys: pytest.CaptureFixture[str]):
     assert main([str(p) for p in two_builds]) == 0
     assert "bit-identical" in capsys.readouterr().out
 
 
-def test_a_differing_file_is_named_and_fails(two_builds: tuple[Path, Path],
-                                             capsys: pytest.CaptureFixture[str]):
+def test_a_differing_file_is_named_and_fails(
+    two_builds: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+):
     a, b = two_builds
     (b / "_internal" / "base_library.zip").write_bytes(b"zap")
     (b / "_internal" / "extra.so").write_bytes(b"")
@@ -48,8 +49,9 @@ def test_a_differing_file_is_named_and_fails(two_builds: tuple[Path, Path],
     assert "NOT reproducible: 2 difference(s)" in out
 
 
-def test_an_allowed_difference_is_still_reported(two_builds: tuple[Path, Path],
-                                                 capsys: pytest.CaptureFixture[str]):
+def test_an_allowed_difference_is_still_reported(
+    two_builds: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+):
     a, b = two_builds
     (b / "hearth").write_bytes(b"exe2")
     assert main([str(a), str(b), "--allow", "hearth"]) == 0

@@ -11,8 +11,9 @@ import pytest
 from engine import paths
 
 
-def test_a_frozen_app_finds_its_data_in_the_bundle_folder(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch):
+def test_a_frozen_app_finds_its_data_in_the_bundle_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert paths._project_root() == tmp_path
@@ -25,8 +26,9 @@ def test_from_a_checkout_the_root_is_the_folder_holding_engine(monkeypatch: pyte
     assert (root / "models.toml").is_file()
 
 
-def test_bundled_models_follow_the_root_unless_overridden(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch):
+def test_bundled_models_follow_the_root_unless_overridden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setattr(paths, "PROJECT_ROOT", tmp_path)
     monkeypatch.delenv("HEARTH_BUNDLED_MODELS", raising=False)
     monkeypatch.delenv("HEARTH_CATALOG", raising=False)

@@ -22,8 +22,9 @@ def _openssl_has_ed25519() -> bool:
     return run_program("openssl", "version").stdout.startswith("OpenSSL 3")
 
 
-pytestmark = pytest.mark.skipif(not _openssl_has_ed25519(),
-                                reason="needs OpenSSL 3 (Ed25519 with -rawin)")
+pytestmark = pytest.mark.skipif(
+    not _openssl_has_ed25519(), reason="needs OpenSSL 3 (Ed25519 with -rawin)"
+)
 
 
 def run(*argv: object) -> subprocess.CompletedProcess[str]:
@@ -113,8 +114,7 @@ def test_another_key_is_refused(app: Path, tmp_path: Path):
     assert "is not signed by this key" in done.stderr
 
 
-def test_a_listed_release_folder_ignores_other_downloads(tmp_path: Path,
-                                                         keys: tuple[Path, Path]):
+def test_a_listed_release_folder_ignores_other_downloads(tmp_path: Path, keys: tuple[Path, Path]):
     release = tmp_path / "Downloads"
     release.mkdir()
     (release / "hearth-0.1.0-linux-x86_64.tar.gz").write_bytes(b"tarball")

@@ -47,8 +47,7 @@ LATEST_VERSION = MIGRATIONS[-1].number
 def check_order(migrations: Sequence[Migration]) -> None:
     """Raises ValueError unless the numbers strictly increase (a programming error)."""
     numbers = [m.number for m in migrations]
-    if any(b <= a for a, b in itertools.pairwise(numbers)) or (
-            numbers and numbers[0] < 1):
+    if any(b <= a for a, b in itertools.pairwise(numbers)) or (numbers and numbers[0] < 1):
         raise ValueError(f"migration numbers must strictly increase from 1: {numbers}")
 
 
@@ -56,8 +55,9 @@ def schema_version(db: Connection) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
-def migrate(db: Connection, migrations: Sequence[Migration] = MIGRATIONS,
-            target: int | None = None) -> int:
+def migrate(
+    db: Connection, migrations: Sequence[Migration] = MIGRATIONS, target: int | None = None
+) -> int:
     """Apply the pending migrations (up to ``target``) in one transaction; return the version.
 
     Raises: DatabaseTooNew (left untouched), MigrationFailed (rolled back).
@@ -82,8 +82,9 @@ def migrate(db: Connection, migrations: Sequence[Migration] = MIGRATIONS,
         rollback(db)
         error = translate(exc)
         if type(error) is StorageError:
-            raise MigrationFailed(f"Upgrading the conversation database failed at "
-                                  f"{migration.name}.") from exc
+            raise MigrationFailed(
+                f"Upgrading the conversation database failed at {migration.name}."
+            ) from exc
         raise error from exc
     except BaseException:
         rollback(db)

@@ -30,25 +30,38 @@ def model(qtbot: QtBot) -> ConversationListModel:
 
 
 def test_conversations_are_grouped_under_date_headers(model: ConversationListModel):
-    model.set_conversations([
-        _summary(1, "Old pinned", NOW - timedelta(days=90), pinned=True),
-        _summary(2, "Just now", NOW - timedelta(minutes=5)),
-        _summary(3, "Last night", NOW - timedelta(hours=2)),
-        _summary(4, "Monday", NOW - timedelta(days=4)),
-        _summary(5, "Last month", NOW - timedelta(days=30)),
-        _summary(6, "Earlier today", NOW - timedelta(minutes=20)),
-    ], now=NOW)
-    assert _rows(model) == ["Pinned", "Old pinned", "Today", "Just now", "Earlier today",
-                            "Yesterday", "Last night", "Previous 7 days", "Monday",
-                            "Older", "Last month"]
-    assert model.section_headers() == ["Pinned", "Today", "Yesterday", "Previous 7 days",
-                                       "Older"]
+    model.set_conversations(
+        [
+            _summary(1, "Old pinned", NOW - timedelta(days=90), pinned=True),
+            _summary(2, "Just now", NOW - timedelta(minutes=5)),
+            _summary(3, "Last night", NOW - timedelta(hours=2)),
+            _summary(4, "Monday", NOW - timedelta(days=4)),
+            _summary(5, "Last month", NOW - timedelta(days=30)),
+            _summary(6, "Earlier today", NOW - timedelta(minutes=20)),
+        ],
+        now=NOW,
+    )
+    assert _rows(model) == [
+        "Pinned",
+        "Old pinned",
+        "Today",
+        "Just now",
+        "Earlier today",
+        "Yesterday",
+        "Last night",
+        "Previous 7 days",
+        "Monday",
+        "Older",
+        "Last month",
+    ]
+    assert model.section_headers() == ["Pinned", "Today", "Yesterday", "Previous 7 days", "Older"]
 
 
 def test_days_are_local_calendar_days_not_utc_ones(model: ConversationListModel):
     # 22:10 UTC on the 9th is 00:10 on the 10th here: today, though UTC says yesterday.
-    model.set_conversations([_summary(1, "After midnight",
-                                      datetime(2025, 3, 9, 22, 10, tzinfo=UTC))], now=NOW)
+    model.set_conversations(
+        [_summary(1, "After midnight", datetime(2025, 3, 9, 22, 10, tzinfo=UTC))], now=NOW
+    )
     assert _rows(model) == ["Today", "After midnight"]
 
 
@@ -64,9 +77,14 @@ def test_headers_cannot_be_selected_and_carry_no_id(model: ConversationListModel
 
 def test_search_hits_replace_the_list_until_the_search_is_cleared(model):
     model.set_conversations([_summary(1, "Trip", NOW)], now=NOW)
-    hit = SearchHit(conversation_id=1, message_id=4, conversation_title="Trip",
-                    snippet="the «blue» sky", plain_snippet="the blue sky",
-                    highlights=((4, 8),))
+    hit = SearchHit(
+        conversation_id=1,
+        message_id=4,
+        conversation_title="Trip",
+        snippet="the «blue» sky",
+        plain_snippet="the blue sky",
+        highlights=((4, 8),),
+    )
     model.set_search_results([hit])
     assert model.is_searching()
     assert _rows(model) == ["Trip"]
@@ -87,8 +105,10 @@ def _highlighted(html: str) -> list[str]:
         it = block.begin()
         while not it.atEnd():
             fmt = it.fragment().charFormat()
-            if fmt.fontWeight() == QFont.Weight.Bold and fmt.background().style() \
-                    != Qt.BrushStyle.NoBrush:
+            if (
+                fmt.fontWeight() == QFont.Weight.Bold
+                and fmt.background().style() != Qt.BrushStyle.NoBrush
+            ):
                 found.append(it.fragment().text())
             it += 1
         block = block.next()
@@ -96,9 +116,14 @@ def _highlighted(html: str) -> list[str]:
 
 
 def test_snippet_matches_become_highlighted_spans_and_the_rest_is_escaped():
-    hit = SearchHit(conversation_id=1, message_id=2, conversation_title="t",
-                    snippet="a «<b>» and «sky» «x",
-                    plain_snippet="a <b> and sky «x", highlights=((2, 5), (10, 13)))
+    hit = SearchHit(
+        conversation_id=1,
+        message_id=2,
+        conversation_title="t",
+        snippet="a «<b>» and «sky» «x",
+        plain_snippet="a <b> and sky «x",
+        highlights=((2, 5), (10, 13)),
+    )
     html = snippet_html(hit, background="#ffe58a")
     doc = QTextDocument()
     doc.setHtml(html)
@@ -107,8 +132,14 @@ def test_snippet_matches_become_highlighted_spans_and_the_rest_is_escaped():
 
 
 def test_markers_are_read_when_no_offsets_are_given():
-    hit = SearchHit(conversation_id=1, message_id=None, conversation_title="t",
-                    snippet="«Trip» plans", plain_snippet="Trip plans", highlights=())
+    hit = SearchHit(
+        conversation_id=1,
+        message_id=None,
+        conversation_title="t",
+        snippet="«Trip» plans",
+        plain_snippet="Trip plans",
+        highlights=(),
+    )
     assert _highlighted(snippet_html(hit)) == ["Trip"]
 
 

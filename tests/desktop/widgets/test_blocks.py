@@ -6,7 +6,7 @@ from desktop.widgets._blocks import split_blocks
 
 ANSWER = (
     "Here is **how**:\n\n"
-    "```python\ndef greet(name):\n    return f\"hi {name}\"\n```\n\n"
+    '```python\ndef greet(name):\n    return f"hi {name}"\n```\n\n'
     "Then run it.\n\n"
     "~~~\nplain\n~~~\n"
     "Done.\n"
@@ -16,7 +16,12 @@ ANSWER = (
 def test_fenced_code_becomes_its_own_block_with_its_language():
     blocks = split_blocks(ANSWER, final=True)
     assert [(b.kind, b.language) for b in blocks] == [
-        ("prose", ""), ("code", "python"), ("prose", ""), ("code", ""), ("prose", "")]
+        ("prose", ""),
+        ("code", "python"),
+        ("prose", ""),
+        ("code", ""),
+        ("prose", ""),
+    ]
     assert blocks[1].text == 'def greet(name):\n    return f"hi {name}"'
     assert all(b.closed for b in blocks)
     assert blocks[-1].end == len(ANSWER)
@@ -49,13 +54,16 @@ def test_an_unfinished_line_that_may_become_a_fence_is_held_back():
 
 
 def test_long_prose_is_cut_between_paragraphs_but_never_inside_a_list():
-    text = ("A paragraph of words.\n\n- item one\n\n- item two\n\n"
-            "    indented continuation\n\n> a quote\n\nNext paragraph.\n")
+    text = (
+        "A paragraph of words.\n\n- item one\n\n- item two\n\n"
+        "    indented continuation\n\n> a quote\n\nNext paragraph.\n"
+    )
     blocks = split_blocks(text, final=True, min_prose=1)
     assert [b.text for b in blocks] == [
         "A paragraph of words.\n\n- item one\n\n- item two\n\n    indented continuation\n\n"
         "> a quote\n\n",
-        "Next paragraph.\n"]
+        "Next paragraph.\n",
+    ]
 
 
 def test_short_prose_is_not_cut():

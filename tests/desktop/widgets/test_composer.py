@@ -27,8 +27,7 @@ def test_enter_sends_the_text_and_clears_the_box(qtbot: QtBot, composer: Compose
     assert composer.text() == ""
 
 
-def test_shift_enter_starts_a_new_line_and_sends_nothing(qtbot: QtBot,
-                                                         composer: ComposerWidget):
+def test_shift_enter_starts_a_new_line_and_sends_nothing(qtbot: QtBot, composer: ComposerWidget):
     qtbot.keyClicks(composer.text_edit, "first")
     with qtbot.assertNotEmitted(composer.send_requested):
         qtbot.keyClick(composer.text_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
@@ -46,8 +45,7 @@ def test_blank_text_is_not_sent(qtbot: QtBot, composer: ComposerWidget):
         qtbot.keyClick(composer.text_edit, Qt.Key.Key_Return)
 
 
-def test_while_busy_typing_goes_on_but_enter_keeps_the_text(qtbot: QtBot,
-                                                            composer: ComposerWidget):
+def test_while_busy_typing_goes_on_but_enter_keeps_the_text(qtbot: QtBot, composer: ComposerWidget):
     composer.set_busy(True)
     qtbot.keyClicks(composer.text_edit, "next question")
     assert composer.text() == "next question"
@@ -78,8 +76,10 @@ def test_context_use_is_shown_and_warns_near_the_limit(composer: ComposerWidget)
     assert normal != warning_color()
     composer.set_token_usage(7900, 8192)
     assert composer.token_label.text() == "7,900 / 8,192 tokens"
-    assert composer.token_label.palette().color(composer.token_label.foregroundRole()) \
+    assert (
+        composer.token_label.palette().color(composer.token_label.foregroundRole())
         == warning_color()
+    )
 
 
 def test_the_box_grows_with_its_lines(qtbot: QtBot, composer: ComposerWidget):

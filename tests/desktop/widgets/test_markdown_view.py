@@ -55,15 +55,17 @@ def test_fenced_code_is_highlighted_with_coloured_spans(view: MarkdownViewWidget
     [code] = view.code_blocks()
     assert code.language_label.text() == "python"
     assert code.code_edit.toPlainText() == "def squares(n):\n    return [i * i for i in range(n)]"
-    colours = {t: fmt.foreground().color().name() for t, fmt in
-               _fragments(code.code_edit.document()) if t.strip()}
+    colours = {
+        t: fmt.foreground().color().name()
+        for t, fmt in _fragments(code.code_edit.document())
+        if t.strip()
+    }
     assert colours["def"] != colours["(n):"]  # keyword vs punctuation
     assert colours["squares"] != colours["(n):"]  # function name
     assert len(set(colours.values())) >= 3
 
 
-def test_copy_button_puts_exactly_the_code_on_the_clipboard(qtbot: QtBot,
-                                                            view: MarkdownViewWidget):
+def test_copy_button_puts_exactly_the_code_on_the_clipboard(qtbot: QtBot, view: MarkdownViewWidget):
     view.set_markdown(ANSWER)
     [code] = view.code_blocks()
     QGuiApplication.clipboard().setText("something else")
@@ -75,21 +77,22 @@ def test_copy_button_puts_exactly_the_code_on_the_clipboard(qtbot: QtBot,
     assert code.copy_button.text() == "Copied"
 
 
-def test_a_streamed_answer_ends_as_the_stored_one_renders(qtbot: QtBot,
-                                                          view: MarkdownViewWidget):
+def test_a_streamed_answer_ends_as_the_stored_one_renders(qtbot: QtBot, view: MarkdownViewWidget):
     stored = MarkdownViewWidget()
     qtbot.addWidget(stored)
     stored.set_markdown(ANSWER)
     for i in range(0, len(ANSWER), 7):
-        view.append_markdown(ANSWER[i:i + 7])
+        view.append_markdown(ANSWER[i : i + 7])
     view.finish()
     assert view.plain_text() == stored.plain_text()
     assert view.markdown() == ANSWER
     [code] = view.code_blocks()
     [stored_code] = stored.code_blocks()
-    assert [(t, f.foreground().color().name()) for t, f in _fragments(code.code_edit.document())
-            ] == [(t, f.foreground().color().name())
-                  for t, f in _fragments(stored_code.code_edit.document())]
+    assert [
+        (t, f.foreground().color().name()) for t, f in _fragments(code.code_edit.document())
+    ] == [
+        (t, f.foreground().color().name()) for t, f in _fragments(stored_code.code_edit.document())
+    ]
 
 
 def test_while_streaming_only_the_last_block_is_rendered_again(view: MarkdownViewWidget):
@@ -115,8 +118,9 @@ def test_a_code_block_shows_its_lines_as_they_stream(view: MarkdownViewWidget):
     assert view.plain_text().endswith("after")
 
 
-def test_clicking_a_link_emits_it_and_opens_nothing(qtbot: QtBot, view: MarkdownViewWidget,
-                                                    monkeypatch: pytest.MonkeyPatch):
+def test_clicking_a_link_emits_it_and_opens_nothing(
+    qtbot: QtBot, view: MarkdownViewWidget, monkeypatch: pytest.MonkeyPatch
+):
     opened: list[QUrl] = []
     monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
     view.set_markdown(ANSWER)
@@ -140,8 +144,9 @@ def test_no_image_is_loaded_from_disk(view: MarkdownViewWidget, tmp_path):
     QImage(4, 4, QImage.Format.Format_RGB32).save(str(image))
     view.set_markdown(f"![secret]({QUrl.fromLocalFile(str(image)).toString()})\n")
     prose = view.prose_blocks()[0]
-    loaded = prose.loadResource(QTextDocument.ResourceType.ImageResource.value,
-                                QUrl.fromLocalFile(str(image)))
+    loaded = prose.loadResource(
+        QTextDocument.ResourceType.ImageResource.value, QUrl.fromLocalFile(str(image))
+    )
     assert loaded is None
 
 

@@ -13,16 +13,34 @@ from desktop.widgets.message_widget import MessageWidget
 from engine.inference import Notice, NoticeKind, Stats
 from engine.storage import Message, MessageStats
 
-STATS = Stats(prompt_tokens=512, evaluated_tokens=40, generated_tokens=180, thinking_tokens=0,
-              time_to_first_token_s=0.42, tokens_per_second=14.25, thinking_seconds=0.0)
+STATS = Stats(
+    prompt_tokens=512,
+    evaluated_tokens=40,
+    generated_tokens=180,
+    thinking_tokens=0,
+    time_to_first_token_s=0.42,
+    tokens_per_second=14.25,
+    thinking_seconds=0.0,
+)
 
 
-def _message(role="assistant", content="Hello **there**.", status="done", thinking="",
-             stats=None) -> Message:
+def _message(
+    role="assistant", content="Hello **there**.", status="done", thinking="", stats=None
+) -> Message:
     now = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
-    return Message(id=7, conversation_id=1, parent_id=None, role=role, content=content,
-                   thinking=thinking, model_id="m", status=status, stats=stats,
-                   created_at=now, updated_at=now)
+    return Message(
+        id=7,
+        conversation_id=1,
+        parent_id=None,
+        role=role,
+        content=content,
+        thinking=thinking,
+        model_id="m",
+        status=status,
+        stats=stats,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 @pytest.fixture
@@ -32,22 +50,28 @@ def shown(qtbot: QtBot):
         widget.resize(600, 300)
         widget.show()
         return widget
+
     return show
 
 
 def _visible_buttons(w: MessageWidget) -> list[str]:
-    return [b.text() for b in (w.copy_button, w.edit_button, w.regenerate_button,
-                               w.continue_button) if b.isVisible()]
+    return [
+        b.text()
+        for b in (w.copy_button, w.edit_button, w.regenerate_button, w.continue_button)
+        if b.isVisible()
+    ]
 
 
 def test_a_stored_answer_shows_its_role_text_and_stats_on_hover(shown):
-    stats = MessageStats(prompt_tokens=512, generated_tokens=180, time_to_first_token_s=0.42,
-                         tokens_per_second=14.25)
+    stats = MessageStats(
+        prompt_tokens=512, generated_tokens=180, time_to_first_token_s=0.42, tokens_per_second=14.25
+    )
     w = shown(MessageWidget.from_message(_message(stats=stats)))
     assert w.role_label.text() == "Hearth"
     assert w.plain_text() == "Hello there."
-    assert w.toolTip() == ("14.2 tokens/s · first token after 0.42 s · 180 tokens generated · "
-                           "512 tokens of prompt")
+    assert w.toolTip() == (
+        "14.2 tokens/s · first token after 0.42 s · 180 tokens generated · 512 tokens of prompt"
+    )
     assert _visible_buttons(w) == ["Copy", "Regenerate"]
     assert not w.branch_label.isVisible()
 
@@ -63,10 +87,13 @@ def test_buttons_follow_role_and_status(shown):
     assert _visible_buttons(streaming) == []
 
 
-@pytest.mark.parametrize(("button", "signal"), [
-    ("regenerate_button", "regenerate_requested"),
-    ("continue_button", "continue_requested"),
-])
+@pytest.mark.parametrize(
+    ("button", "signal"),
+    [
+        ("regenerate_button", "regenerate_requested"),
+        ("continue_button", "continue_requested"),
+    ],
+)
 def test_each_button_emits_its_request(qtbot: QtBot, shown, button, signal):
     w = shown(MessageWidget.from_message(_message(status="interrupted")))
     with qtbot.waitSignal(getattr(w, signal)):

@@ -36,8 +36,9 @@ def test_local_only_is_shown_and_a_click_only_asks(qtbot: QtBot, toggle: Privacy
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
 
 
-def test_after_the_window_switches_a_click_asks_to_go_back(qtbot: QtBot,
-                                                           toggle: PrivacyToggleWidget):
+def test_after_the_window_switches_a_click_asks_to_go_back(
+    qtbot: QtBot, toggle: PrivacyToggleWidget
+):
     toggle.set_mode("downloads-allowed")
     assert toggle.text() == "⬇ Downloads allowed"
     assert not toggle.button.isChecked()
@@ -57,15 +58,17 @@ def test_the_dialog_says_exactly_what_becomes_allowed(dialog: PrivacyConfirmDial
     assert dialog.windowTitle() == "Allow model downloads?"
     text = dialog.text()
     assert "downloading a model, nothing else" in text
-    assert "only to the hosts the model catalog names: huggingface.co, " \
-           "cdn-lfs.huggingface.co;" in text
+    assert (
+        "only to the hosts the model catalog names: huggingface.co, cdn-lfs.huggingface.co;" in text
+    )
     assert "only while a download you started is running" in text
     shown = dialog.body_label.text()
     assert all(host in shown for host in HOSTS)
 
 
-def test_cancel_is_the_default_so_enter_keeps_local_only(qtbot: QtBot,
-                                                         dialog: PrivacyConfirmDialog):
+def test_cancel_is_the_default_so_enter_keeps_local_only(
+    qtbot: QtBot, dialog: PrivacyConfirmDialog
+):
     assert dialog.cancel_button.isDefault()
     assert not dialog.allow_button.isDefault() and not dialog.allow_button.autoDefault()
     dialog.open()

@@ -17,8 +17,10 @@ NOW = datetime.now().astimezone()
 
 
 def _summaries(pinned_first: bool = False) -> list[ConversationSummary]:
-    return [ConversationSummary(1, "Paris trip", NOW - timedelta(minutes=1), pinned_first),
-            ConversationSummary(2, "Sourdough", NOW - timedelta(days=1), False)]
+    return [
+        ConversationSummary(1, "Paris trip", NOW - timedelta(minutes=1), pinned_first),
+        ConversationSummary(2, "Sourdough", NOW - timedelta(days=1), False),
+    ]
 
 
 @pytest.fixture
@@ -39,8 +41,7 @@ def _titles(sidebar: SidebarWidget) -> list[str]:
 def test_clicking_a_conversation_selects_it(qtbot: QtBot, sidebar: SidebarWidget):
     rect = sidebar.list_view.visualRect(sidebar.model.index_of(2))
     with qtbot.waitSignal(sidebar.conversation_selected) as selected:
-        qtbot.mouseClick(sidebar.list_view.viewport(), Qt.MouseButton.LeftButton,
-                         pos=rect.center())
+        qtbot.mouseClick(sidebar.list_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert selected.args == [2]
     assert sidebar.current_conversation_id() == 2
 
@@ -53,8 +54,7 @@ def test_the_window_selecting_or_reloading_emits_nothing(qtbot: QtBot, sidebar: 
     assert _titles(sidebar) == ["Pinned", "Paris trip", "Yesterday", "Sourdough"]
 
 
-def test_search_is_debounced_and_its_results_replace_the_list(qtbot: QtBot,
-                                                              sidebar: SidebarWidget):
+def test_search_is_debounced_and_its_results_replace_the_list(qtbot: QtBot, sidebar: SidebarWidget):
     typed_at = time.monotonic()
     with qtbot.waitSignal(sidebar.search_changed) as searched:
         qtbot.keyClicks(sidebar.search_edit, "dough")

@@ -14,9 +14,19 @@ from engine.storage import Message
 
 def _message(id_: int, role: str, content: str) -> Message:
     now = datetime(2025, 1, 2, tzinfo=UTC)
-    return Message(id=id_, conversation_id=1, parent_id=id_ - 1 or None, role=role,
-                   content=content, thinking="", model_id="m", status="done", stats=None,
-                   created_at=now, updated_at=now)
+    return Message(
+        id=id_,
+        conversation_id=1,
+        parent_id=id_ - 1 or None,
+        role=role,
+        content=content,
+        thinking="",
+        model_id="m",
+        status="done",
+        stats=None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 @pytest.fixture
@@ -29,15 +39,17 @@ def view(qtbot: QtBot) -> TranscriptView:
 
 
 def test_set_messages_shows_the_path_with_branch_switchers(view: TranscriptView):
-    view.set_messages([_message(1, "user", "Hi"), _message(2, "assistant", "Hello!")],
-                      branches={2: (1, 2)})
+    view.set_messages(
+        [_message(1, "user", "Hi"), _message(2, "assistant", "Hello!")], branches={2: (1, 2)}
+    )
     widgets = view.messages()
     assert [w.plain_text() for w in widgets] == ["Hi", "Hello!"]
     assert [w.branch_label_text() for w in widgets] == ["", "2/2"]
 
 
-def test_streaming_keeps_the_bottom_in_view_until_the_person_scrolls_up(qtbot: QtBot,
-                                                                        view: TranscriptView):
+def test_streaming_keeps_the_bottom_in_view_until_the_person_scrolls_up(
+    qtbot: QtBot, view: TranscriptView
+):
     view.add_message("user", "Tell me a long story.")
     reply = view.add_message("assistant", streaming=True)
     bar = view.verticalScrollBar()

@@ -14,9 +14,15 @@ SIMPLE_TEMPLATE = (
 )
 
 
-def write_gguf(path: Path, *, chat_template: str | None = SIMPLE_TEMPLATE,
-               tensor_bytes: int = 1 << 20, name: str = "Tiny Test", file_type: int = 1,
-               context_length: int = 4096) -> Path:
+def write_gguf(
+    path: Path,
+    *,
+    chat_template: str | None = SIMPLE_TEMPLATE,
+    tensor_bytes: int = 1 << 20,
+    name: str = "Tiny Test",
+    file_type: int = 1,
+    context_length: int = 4096,
+) -> Path:
     """A llama-shaped GGUF: 2 blocks, 4 heads (2 KV), embedding 64, F16 file type, and one
     F32 tensor of ``tensor_bytes`` bytes of a fixed pattern (the same bytes every time)."""
     writer = GGUFWriter(path, "llama")
@@ -31,8 +37,9 @@ def write_gguf(path: Path, *, chat_template: str | None = SIMPLE_TEMPLATE,
     if chat_template is not None:
         writer.add_chat_template(chat_template)
     count = tensor_bytes // 4
-    writer.add_tensor("token_embd.weight",
-                      (np.arange(count, dtype=np.float32) % 251).reshape(count // 64, 64))
+    writer.add_tensor(
+        "token_embd.weight", (np.arange(count, dtype=np.float32) % 251).reshape(count // 64, 64)
+    )
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

@@ -71,8 +71,12 @@ def main() -> None:
             if self.path.startswith("/r/"):
                 self.send_response(302)
                 port = self.server.server_address[1]
-                self.send_header("Location", f"http://{opts.redirect_host}:{port}/{name}"
-                                 if opts.redirect_host else "/" + name)
+                self.send_header(
+                    "Location",
+                    f"http://{opts.redirect_host}:{port}/{name}"
+                    if opts.redirect_host
+                    else "/" + name,
+                )
                 for key, value in digest_headers(path).items():
                     self.send_header(key, value)
                 self.send_header("Content-Length", "0")

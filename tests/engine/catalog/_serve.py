@@ -28,9 +28,12 @@ class RangeServer:
 @contextmanager
 def range_server(directory: Path, *options: str) -> Iterator[RangeServer]:
     log = directory.parent / f"{directory.name}-requests.log"
-    proc = subprocess.Popen([sys.executable, "-u", str(SCRIPT), str(directory), "--log",
-                             str(log), *options], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-u", str(SCRIPT), str(directory), "--log", str(log), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -106,7 +106,7 @@ def test_toml_syntax_error_gives_the_line():
 
 
 def test_duplicate_id_and_dangling_default():
-    twice = GOOD + GOOD[GOOD.index("[[model]]"):]
+    twice = GOOD + GOOD[GOOD.index("[[model]]") :]
     err = _error(twice)
     assert err.field == "id" and err.line == 22
     err = _error(GOOD.replace('default = "tiny"', 'default = "nope"'))

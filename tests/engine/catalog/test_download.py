@@ -53,21 +53,30 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def entry(catalog: Catalog, url: str, path: Path, *, sha256: str | None = None,
-          size: int | None = None) -> CatalogModel:
+def entry(
+    catalog: Catalog, url: str, path: Path, *, sha256: str | None = None, size: int | None = None
+) -> CatalogModel:
     return dataclasses.replace(
-        catalog.default, id="tiny-test", name="Tiny", quantization="F16", file=path.name,
-        urls=(url,), source="", approx_size=0,
+        catalog.default,
+        id="tiny-test",
+        name="Tiny",
+        quantization="F16",
+        file=path.name,
+        urls=(url,),
+        source="",
+        approx_size=0,
         size=path.stat().st_size if size is None else size,
-        sha256=sha256_of(path) if sha256 is None else sha256)
+        sha256=sha256_of(path) if sha256 is None else sha256,
+    )
 
 
 def network_entries(egress) -> list:
     return [e for e in egress.entries() if e.action in (Action.DNS, Action.CONNECT)]
 
 
-def test_full_download_of_the_starter_model(catalog: Catalog, starter_model_path: Path,
-                                            tmp_path: Path, monkeypatch, egress):
+def test_full_download_of_the_starter_model(
+    catalog: Catalog, starter_model_path: Path, tmp_path: Path, monkeypatch, egress
+):
     monkeypatch.setenv("HEARTH_BUNDLED_MODELS", str(tmp_path / "no-bundled-models"))
     served = tmp_path / "served"
     served.mkdir()
@@ -88,8 +97,7 @@ def test_full_download_of_the_starter_model(catalog: Catalog, starter_model_path
     assert {e.mode for e in net} == {Mode.DOWNLOADS_ALLOWED}
 
 
-def test_download_is_refused_in_local_only_mode_without_consent(catalog: Catalog, served,
-                                                                egress):
+def test_download_is_refused_in_local_only_mode_without_consent(catalog: Catalog, served, egress):
     with range_server(served) as server:
         model = entry(catalog, server.url("tiny.gguf"), served / "tiny.gguf")
         with pytest.raises(DownloadsOff) as info:
@@ -139,8 +147,12 @@ def test_a_server_that_ignores_range_restarts_from_the_beginning(catalog: Catalo
 
 def test_a_wrong_hash_is_rejected_and_the_file_removed(catalog: Catalog, served):
     with range_server(served) as server:
-        model = entry(catalog, server.url("tiny.gguf"), served / "tiny.gguf",
-                      sha256=hashlib.sha256(b"another file").hexdigest())
+        model = entry(
+            catalog,
+            server.url("tiny.gguf"),
+            served / "tiny.gguf",
+            sha256=hashlib.sha256(b"another file").hexdigest(),
+        )
         with pytest.raises(ChecksumMismatch) as info:
             download(model, consent=allow_this_download)
     assert "damaged or not the expected file" in info.value.user_message
@@ -150,15 +162,22 @@ def test_a_wrong_hash_is_rejected_and_the_file_removed(catalog: Catalog, served)
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
 
 
-@pytest.mark.parametrize(("options", "path", "header"), [
-    # Hugging Face's way: the sha256 as X-Linked-ETag on the redirect to the file's host.
-    (("--digest", "x-linked-etag", "--digest-on-redirect-only"), "r/tiny.gguf",
-     "X-Linked-ETag"),
-    (("--digest", "repr-digest"), "tiny.gguf", "Repr-Digest"),
-    (("--digest", "digest"), "tiny.gguf", "Digest"),
-])
+@pytest.mark.parametrize(
+    ("options", "path", "header"),
+    [
+        # Hugging Face's way: the sha256 as X-Linked-ETag on the redirect to the file's host.
+        (
+            ("--digest", "x-linked-etag", "--digest-on-redirect-only"),
+            "r/tiny.gguf",
+            "X-Linked-ETag",
+        ),
+        (("--digest", "repr-digest"), "tiny.gguf", "Repr-Digest"),
+        (("--digest", "digest"), "tiny.gguf", "Digest"),
+    ],
+)
 def test_without_a_catalog_checksum_the_servers_digest_is_verified_and_pinned(
-        catalog: Catalog, served, options, path, header):
+    catalog: Catalog, served, options, path, header
+):
     source = served / "tiny.gguf"
     with range_server(served, *options) as server:
         model = entry(catalog, server.url(path), source, sha256="", size=0)
@@ -180,8 +199,9 @@ def test_a_wrong_server_digest_is_rejected_and_the_file_removed(catalog: Catalog
     assert pinned("tiny.gguf") is None
 
 
-def test_a_redirect_to_a_host_the_catalog_does_not_name_is_not_followed(catalog: Catalog,
-                                                                       served, egress):
+def test_a_redirect_to_a_host_the_catalog_does_not_name_is_not_followed(
+    catalog: Catalog, served, egress
+):
     with range_server(served, "--redirect-host", "localhost") as server:
         model = entry(catalog, server.url("r/tiny.gguf"), served / "tiny.gguf")
         with pytest.raises(DownloadError, match="not one of the catalog's download hosts"):
@@ -249,8 +269,9 @@ def small_disk(tmp_path: Path, monkeypatch) -> Iterator[Path]:
         _libc.umount2(os.fsencode(mnt), 2)  # MNT_DETACH
 
 
-def test_not_enough_disk_space_is_refused_before_connecting(catalog: Catalog, served,
-                                                            small_disk, egress):
+def test_not_enough_disk_space_is_refused_before_connecting(
+    catalog: Catalog, served, small_disk, egress
+):
     with range_server(served) as server:
         model = entry(catalog, server.url("tiny.gguf"), served / "tiny.gguf")
         with pytest.raises(NotEnoughDiskSpace) as info:
@@ -272,8 +293,9 @@ def test_unknown_size_is_checked_once_the_server_says(catalog: Catalog, served, 
     assert not partial_path(model).exists()
 
 
-def test_a_disk_that_fills_during_the_download_is_a_clear_error(catalog: Catalog, served,
-                                                                small_disk, monkeypatch):
+def test_a_disk_that_fills_during_the_download_is_a_clear_error(
+    catalog: Catalog, served, small_disk, monkeypatch
+):
     # The check passes (as if another program filled the disk afterwards): the kernel's
     # ENOSPC on a real tmpfs becomes NotEnoughDiskSpace, and the partial file is kept.
     monkeypatch.setattr(download_module, "check_free_space", lambda *_a: None)

@@ -27,14 +27,30 @@ def one_model_catalog(model: CatalogModel) -> Catalog:
     return Catalog(models=(model,), default_id=model.id, flagship_id=model.id, path="test")
 
 
-def tiny_entry(catalog: Catalog, *, sha256: str = "", file: str = "tiny.gguf",
-               quantization: str = "F16", layers: int = 2) -> CatalogModel:
-    return dataclasses.replace(catalog.default, id="tiny", name="Tiny", file=file, sha256=sha256,
-                               quantization=quantization, layers=layers, size=0, urls=())
+def tiny_entry(
+    catalog: Catalog,
+    *,
+    sha256: str = "",
+    file: str = "tiny.gguf",
+    quantization: str = "F16",
+    layers: int = 2,
+) -> CatalogModel:
+    return dataclasses.replace(
+        catalog.default,
+        id="tiny",
+        name="Tiny",
+        file=file,
+        sha256=sha256,
+        quantization=quantization,
+        layers=layers,
+        size=0,
+        urls=(),
+    )
 
 
 def test_the_real_starter_model_is_matched_to_the_catalog_by_checksum(
-        catalog: Catalog, starter_model_path: Path, tmp_path: Path):
+    catalog: Catalog, starter_model_path: Path, tmp_path: Path
+):
     # Under another name: the checksum, not the name, says which model it is.
     source = tmp_path / "downloaded-elsewhere.gguf"
     os.link(starter_model_path, source)
@@ -49,8 +65,7 @@ def test_the_real_starter_model_is_matched_to_the_catalog_by_checksum(
     assert installed_files() == ["SmolLM2-135M-Instruct.Q4_1.gguf"]
 
 
-def test_an_unknown_model_is_imported_with_a_warning_and_pinned(catalog: Catalog,
-                                                                tmp_path: Path):
+def test_an_unknown_model_is_imported_with_a_warning_and_pinned(catalog: Catalog, tmp_path: Path):
     source = write_gguf(tmp_path / "my-finetune.gguf")
     result = import_model(source, catalog, link=False)
     assert result.model is None and not result.linked
@@ -73,13 +88,15 @@ def test_a_truncated_file_is_rejected_and_nothing_is_copied(catalog: Catalog, tm
     assert installed_files() == []
 
 
-@pytest.mark.parametrize(("name", "content", "why"), [
-    ("notes.gguf", b"These are my notes, not a model.\n" * 10, "GGUF signature"),
-    ("model.bin", b"GGUF" + bytes(100), "not a .gguf file"),
-    ("empty.gguf", b"", "only 0 bytes long"),
-])
-def test_a_file_that_is_not_gguf_is_rejected(catalog: Catalog, tmp_path: Path, name, content,
-                                             why):
+@pytest.mark.parametrize(
+    ("name", "content", "why"),
+    [
+        ("notes.gguf", b"These are my notes, not a model.\n" * 10, "GGUF signature"),
+        ("model.bin", b"GGUF" + bytes(100), "not a .gguf file"),
+        ("empty.gguf", b"", "only 0 bytes long"),
+    ],
+)
+def test_a_file_that_is_not_gguf_is_rejected(catalog: Catalog, tmp_path: Path, name, content, why):
     source = tmp_path / name
     source.write_bytes(content)
     with pytest.raises(ImportRejected, match=why):
@@ -87,15 +104,19 @@ def test_a_file_that_is_not_gguf_is_rejected(catalog: Catalog, tmp_path: Path, n
     assert installed_files() == []
 
 
-@pytest.mark.parametrize("template", [
-    "{{ messages.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-    "{{ (messages|attr('__class__')) }}",
-    "{% set x = messages['__class__'] %}{{ x }}",
-    "{% if False %}{{ raise_exception.__globals__ }}{% endif %}ok",  # even on an untaken path
-])
-def test_a_template_reaching_for_python_internals_is_rejected(catalog: Catalog,
-                                                              tmp_path: Path, template):
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ messages.__class__.__mro__[1].__subclasses__() }}",
+        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+        "{{ (messages|attr('__class__')) }}",
+        "{% set x = messages['__class__'] %}{{ x }}",
+        "{% if False %}{{ raise_exception.__globals__ }}{% endif %}ok",  # even on an untaken path
+    ],
+)
+def test_a_template_reaching_for_python_internals_is_rejected(
+    catalog: Catalog, tmp_path: Path, template
+):
     source = write_gguf(tmp_path / "evil.gguf", chat_template=template)
     with pytest.raises(ImportRejected, match="Python internals"):
         import_model(source, catalog)
@@ -108,29 +129,35 @@ def test_the_sandbox_stops_internals_at_render_time_too():
         check_chat_template("{% set n = '__cla' ~ 'ss__' %}{{ messages[0]|attr(n) }}")
 
 
-@pytest.mark.parametrize(("template", "why"), [
-    ("{% for m in messages %}{{ m.content }", "does not compile"),
-    ("{{ raise_exception('Only user and assistant roles are supported') }}",
-     "failed to render"),
-    ("{# padding #}" + "x" * 70_000, "too large"),
-    ("{% for i in range(99999) %}{{ 'long line ' * 10 }}{% endfor %}", "four-message"),
-])
-def test_a_template_that_fails_or_is_too_large_is_rejected(catalog: Catalog, tmp_path: Path,
-                                                           template, why):
+@pytest.mark.parametrize(
+    ("template", "why"),
+    [
+        ("{% for m in messages %}{{ m.content }", "does not compile"),
+        (
+            "{{ raise_exception('Only user and assistant roles are supported') }}",
+            "failed to render",
+        ),
+        ("{# padding #}" + "x" * 70_000, "too large"),
+        ("{% for i in range(99999) %}{{ 'long line ' * 10 }}{% endfor %}", "four-message"),
+    ],
+)
+def test_a_template_that_fails_or_is_too_large_is_rejected(
+    catalog: Catalog, tmp_path: Path, template, why
+):
     source = write_gguf(tmp_path / "bad-template.gguf", chat_template=template)
     with pytest.raises(ImportRejected, match=why):
         import_model(source, catalog)
     assert installed_files() == []
 
 
-def test_a_file_without_a_template_is_imported_with_a_warning(catalog: Catalog,
-                                                              tmp_path: Path):
+def test_a_file_without_a_template_is_imported_with_a_warning(catalog: Catalog, tmp_path: Path):
     result = import_model(write_gguf(tmp_path / "bare.gguf", chat_template=None), catalog)
     assert any("ChatML" in w for w in result.warnings)
 
 
 def test_a_catalog_name_without_a_catalog_checksum_is_matched_by_shape_and_pinned(
-        catalog: Catalog, tmp_path: Path):
+    catalog: Catalog, tmp_path: Path
+):
     source = write_gguf(tmp_path / "tiny.gguf")
     result = import_model(source, one_model_catalog(tiny_entry(catalog)))
     assert result.model is not None and result.model.id == "tiny"

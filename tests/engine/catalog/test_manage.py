@@ -25,8 +25,9 @@ from engine.paths import ensure_private_dir, models_dir
 from tests.engine.catalog._gguf_files import write_gguf
 
 
-def test_states_show_the_bundled_starter_and_partial_downloads(catalog: Catalog,
-                                                               starter_model_path: Path):
+def test_states_show_the_bundled_starter_and_partial_downloads(
+    catalog: Catalog, starter_model_path: Path
+):
     ensure_private_dir(models_dir())
     flagship = catalog.flagship
     (models_dir() / f"{flagship.file}.part").write_bytes(bytes(5000))

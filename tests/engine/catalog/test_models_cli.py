@@ -25,9 +25,16 @@ HEARTH = Path(sys.executable).parent / "hearth"
 
 
 def hearth(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(HEARTH), "models", *args], capture_output=True, text=True,
-                          timeout=120, input=stdin, env=dict(os.environ), cwd=PROJECT_ROOT,
-                          check=False)
+    return subprocess.run(
+        [str(HEARTH), "models", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        input=stdin,
+        env=dict(os.environ),
+        cwd=PROJECT_ROOT,
+        check=False,
+    )
 
 
 def test_list_shows_fit_with_speed_estimates_and_disk_use(starter_model_path: Path):
@@ -48,15 +55,24 @@ def test_pull_is_refused_in_local_only_mode():
 
 
 def test_pull_with_allow_download_installs_and_returns_to_local_only(
-        catalog: Catalog, tmp_path: Path, monkeypatch, capsys):
+    catalog: Catalog, tmp_path: Path, monkeypatch, capsys
+):
     served = tmp_path / "served"
     served.mkdir()
     source = write_gguf(served / "tiny.gguf", tensor_bytes=2 << 20)
     with range_server(served, "--drop-after", "700000") as server:
         tiny = dataclasses.replace(
-            catalog.default, id="tiny-test", name="Tiny", quantization="F16", file="tiny.gguf",
-            urls=(server.url("tiny.gguf"),), size=source.stat().st_size, approx_size=0,
-            sha256=hashlib.sha256(source.read_bytes()).hexdigest(), source="")
+            catalog.default,
+            id="tiny-test",
+            name="Tiny",
+            quantization="F16",
+            file="tiny.gguf",
+            urls=(server.url("tiny.gguf"),),
+            size=source.stat().st_size,
+            approx_size=0,
+            sha256=hashlib.sha256(source.read_bytes()).hexdigest(),
+            source="",
+        )
         test_catalog = dataclasses.replace(catalog, models=(*catalog.models, tiny))
         monkeypatch.setattr(engine.catalog, "load_catalog", lambda: test_catalog)
         assert main(["models", "pull", "tiny-test", "--allow-download"]) == 0
@@ -93,12 +109,14 @@ def test_remove_yes_does_not_ask(tmp_path: Path):
 
 
 def test_import_of_an_unsafe_template_is_a_clear_error(tmp_path: Path):
-    evil = write_gguf(tmp_path / "evil.gguf",
-                      chat_template="{{ cycler.__init__.__globals__.os.system('id') }}")
+    evil = write_gguf(
+        tmp_path / "evil.gguf", chat_template="{{ cycler.__init__.__globals__.os.system('id') }}"
+    )
     done = hearth("import", str(evil))
     assert done.returncode == 1
-    assert done.stderr.startswith("hearth: The model's chat template tries to reach Python "
-                                  "internals")
+    assert done.stderr.startswith(
+        "hearth: The model's chat template tries to reach Python internals"
+    )
     assert "Nothing was copied" in done.stderr and "Traceback" not in done.stderr
 
 

@@ -33,8 +33,7 @@ def test_rtx_4090_runs_the_flagship_entirely_on_the_gpu(catalog: Catalog):
     assert rec.plan.placement == "fully on GPU"
 
 
-def test_apple_m2_16gb_gets_a_14b_distill_and_is_told_the_flagship_does_not_fit(
-        catalog: Catalog):
+def test_apple_m2_16gb_gets_a_14b_distill_and_is_told_the_flagship_does_not_fit(catalog: Catalog):
     rec = recommend(catalog, APPLE_M2_16)
     assert rec.model.id == "deepseek-r1-distill-qwen-14b-q4_k_m"
     assert rec.plan.gpu_layers == rec.plan.total_layers
@@ -63,8 +62,9 @@ def test_8gb_cpu_laptop_gets_the_7b_distill_on_cpu(catalog: Catalog):
 
 
 def test_partial_offload_when_the_gpu_is_too_small(catalog: Catalog):
-    small_gpu = Hardware("8 GB GPU, 64 GB RAM", Backend.CUDA, 8, 64 * GIB, 60 * GIB, "GPU",
-                         8 * GIB, 8 * GIB)
+    small_gpu = Hardware(
+        "8 GB GPU, 64 GB RAM", Backend.CUDA, 8, 64 * GIB, 60 * GIB, "GPU", 8 * GIB, 8 * GIB
+    )
     plan = plan_offload(ModelShape.from_catalog(catalog.flagship), small_gpu)
     assert 0 < plan.gpu_layers < plan.total_layers
     assert plan.gpu_bytes <= 8 * GIB
@@ -87,8 +87,17 @@ def test_unified_memory_is_never_split_between_gpu_and_cpu(catalog: Catalog):
     # On Apple Silicon GPU and CPU share one pool: a model that misses the GPU working set
     # runs on the CPU whole, never half-offloaded.
     shape = ModelShape.from_catalog(catalog.get("qwq-32b-q3_k_m"))
-    m2_more_ram = Hardware("M2, 24 GB", Backend.METAL, 8, 24 * GIB, 20 * GIB, "Apple M2",
-                           metal_working_set(24 * GIB), metal_working_set(24 * GIB), True)
+    m2_more_ram = Hardware(
+        "M2, 24 GB",
+        Backend.METAL,
+        8,
+        24 * GIB,
+        20 * GIB,
+        "Apple M2",
+        metal_working_set(24 * GIB),
+        metal_working_set(24 * GIB),
+        True,
+    )
     plan = plan_offload(shape, m2_more_ram)
     assert plan.gpu_layers in {0, plan.total_layers}
 
@@ -96,15 +105,18 @@ def test_unified_memory_is_never_split_between_gpu_and_cpu(catalog: Catalog):
 def test_manual_gpu_layers_are_respected(catalog: Catalog):
     plan = plan_offload(ModelShape.from_catalog(catalog.flagship), RTX_4090, gpu_layers=10)
     assert plan.gpu_layers == 10
-    assert plan_offload(ModelShape.from_catalog(catalog.default), RTX_4090,
-                        gpu_layers=0).gpu_layers == 0
+    assert (
+        plan_offload(ModelShape.from_catalog(catalog.default), RTX_4090, gpu_layers=0).gpu_layers
+        == 0
+    )
 
 
 def test_a_big_model_that_fits_but_crawls_is_not_recommended(catalog: Catalog):
     """64 GB of slow RAM holds QwQ-32B, but at ~1 token/s; a smaller model that is fast
     enough to think with is the better advice."""
-    desktop = Hardware("CPU-only desktop, 64 GB", Backend.CPU, 8, 64 * GIB, 56 * GIB,
-                       ram_bandwidth=40 * GB_S)
+    desktop = Hardware(
+        "CPU-only desktop, 64 GB", Backend.CPU, 8, 64 * GIB, 56 * GIB, ram_bandwidth=40 * GB_S
+    )
     flagship = catalog.flagship
     assert fit_model(flagship, desktop).fits
     assert fit_model(flagship, desktop).tokens_per_second < MIN_REASONING_TOKENS_PER_SECOND

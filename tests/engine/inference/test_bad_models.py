@@ -28,8 +28,7 @@ def test_real_file_metadata_is_read_with_the_gguf_package(starter_model_path: Pa
 
 
 @pytest.mark.parametrize("keep", [4, 20, 4096, 50_000_000])
-def test_truncated_file_unknown_to_the_catalog(starter_model_path: Path, tmp_path: Path,
-                                               keep: int):
+def test_truncated_file_unknown_to_the_catalog(starter_model_path: Path, tmp_path: Path, keep: int):
     bad = _copy_head(starter_model_path, tmp_path / "cut.gguf", keep)
     with pytest.raises(ModelError) as info:
         open_model(bad)
@@ -37,8 +36,9 @@ def test_truncated_file_unknown_to_the_catalog(starter_model_path: Path, tmp_pat
     assert "not a usable GGUF model" in info.value.user_message
 
 
-def test_truncated_catalog_model_is_caught_by_its_size(starter_model_path: Path,
-                                                      tmp_path: Path, catalog: Catalog):
+def test_truncated_catalog_model_is_caught_by_its_size(
+    starter_model_path: Path, tmp_path: Path, catalog: Catalog
+):
     bad = _copy_head(starter_model_path, tmp_path / catalog.default.file, 60_000_000)
     with pytest.raises(ModelError) as info:
         open_model(bad, entry=catalog.default)
@@ -55,8 +55,13 @@ def test_garbage_file(tmp_path: Path):
 
 def test_gguf_header_followed_by_garbage(tmp_path: Path):
     bad = tmp_path / "header-only.gguf"
-    bad.write_bytes(b"GGUF" + (3).to_bytes(4, "little") + (5).to_bytes(8, "little")
-                    + (2).to_bytes(8, "little") + b"\xff" * 64)
+    bad.write_bytes(
+        b"GGUF"
+        + (3).to_bytes(4, "little")
+        + (5).to_bytes(8, "little")
+        + (2).to_bytes(8, "little")
+        + b"\xff" * 64
+    )
     with pytest.raises(ModelError):
         open_model(bad)
 
@@ -74,13 +79,15 @@ def test_hostile_chat_template_is_stopped(starter_model_path: Path, catalog: Cat
     from engine.inference import ChatMessage
 
     escape = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
-    with open_model(starter_model_path, entry=catalog.default, n_ctx=512,
-                    chat_template=escape) as s, pytest.raises(ModelError,
-                                                              match="Python internals"):
+    with (
+        open_model(starter_model_path, entry=catalog.default, n_ctx=512, chat_template=escape) as s,
+        pytest.raises(ModelError, match="Python internals"),
+    ):
         s.chat([ChatMessage("user", "hi")])
 
 
 def test_oversized_chat_template_is_refused(starter_model_path: Path, catalog: Catalog):
     with pytest.raises(ModelError, match="chat template"):
-        open_model(starter_model_path, entry=catalog.default, n_ctx=512,
-                   chat_template="x" * 200_000)
+        open_model(
+            starter_model_path, entry=catalog.default, n_ctx=512, chat_template="x" * 200_000
+        )

@@ -24,7 +24,9 @@ def test_plain_answer_has_no_thinking():
 
 def test_model_opens_and_closes_the_block():
     assert run(["<think>", "\nsome ", "reasoning\n", "</think>", "\n\nThe answer."]) == (
-        "some reasoning\n", "The answer.")
+        "some reasoning\n",
+        "The answer.",
+    )
 
 
 def test_template_opened_block_starts_as_thinking():
@@ -49,12 +51,16 @@ def test_template_opened_close_marker_split_one_character_at_a_time():
 
 def test_look_alike_of_the_marker_is_kept_as_text():
     assert run(["</thin", "king about it</think>ok"], starts_inside=True) == (
-        "</thinking about it", "ok")
+        "</thinking about it",
+        "ok",
+    )
 
 
 def test_marker_quoted_inside_the_answer_is_not_a_block():
     assert run(["Use the <think> tag like <think>this</think>."]) == (
-        "", "Use the <think> tag like <think>this</think>.")
+        "",
+        "Use the <think> tag like <think>this</think>.",
+    )
 
 
 def test_second_block_after_answer_is_answer_text():

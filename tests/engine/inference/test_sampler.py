@@ -14,10 +14,10 @@ from engine.inference._llama import PENALTY_LAST_N, NativeModel, SamplerParams
 PROMPT = [ChatMessage("user", "Write a song about the sea, the sea, the sea and the sea.")]
 STEPS = 160  # several times PENALTY_LAST_N, so the penalty window fills and slides
 
-GREEDY = SamplerParams(temperature=0, top_p=1.0, top_k=40, min_p=0.0, repeat_penalty=1.3,
-                       seed=1)
-SAMPLED = SamplerParams(temperature=0.9, top_p=0.95, top_k=40, min_p=0.05, repeat_penalty=1.3,
-                        seed=7)
+GREEDY = SamplerParams(temperature=0, top_p=1.0, top_k=40, min_p=0.0, repeat_penalty=1.3, seed=1)
+SAMPLED = SamplerParams(
+    temperature=0.9, top_p=0.95, top_k=40, min_p=0.05, repeat_penalty=1.3, seed=7
+)
 
 
 @contextmanager
@@ -36,13 +36,17 @@ def walk(session: ModelSession, params: SamplerParams) -> tuple[int, int]:
     penalty changed the choice, and how many steps ran."""
     native = session._native
     ll = native._ll
-    unpenalised = SamplerParams(params.temperature, params.top_p, params.top_k, params.min_p,
-                                1.0, params.seed)
+    unpenalised = SamplerParams(
+        params.temperature, params.top_p, params.top_k, params.min_p, 1.0, params.seed
+    )
     native.clear()
     assert native.decode(session.tokenize_prompt(PROMPT), lambda: False)
     changed = 0
-    with chains(native, (params, True), (params, False), (unpenalised, True)) as (fast, plain,
-                                                                                  bare):
+    with chains(native, (params, True), (params, False), (unpenalised, True)) as (
+        fast,
+        plain,
+        bare,
+    ):
         for step in range(STEPS):
             a = ll.llama_sampler_sample(fast, native._ctx, -1)
             b = ll.llama_sampler_sample(plain, native._ctx, -1)
@@ -57,21 +61,23 @@ def walk(session: ModelSession, params: SamplerParams) -> tuple[int, int]:
 
 @pytest.mark.parametrize("params", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
 def test_prefilter_picks_the_same_tokens_as_the_whole_vocabulary_scan(
-        session: ModelSession, params: SamplerParams):
+    session: ModelSession, params: SamplerParams
+):
     changed, steps = walk(session, params)
     # Not a vacuous check: the penalty really changed some choices along the way.
     assert 0 < changed < steps
 
 
-def test_the_prefilter_comes_first_and_keeps_room_for_every_penalised_token(
-        session: ModelSession):
+def test_the_prefilter_comes_first_and_keeps_room_for_every_penalised_token(session: ModelSession):
     native = session._native
     ll = native._ll
-    with chains(native, (SAMPLED, True), (SAMPLED, False), (GREEDY, True)) as (fast, plain,
-                                                                               greedy):
+    with chains(native, (SAMPLED, True), (SAMPLED, False), (GREEDY, True)) as (fast, plain, greedy):
+
         def names(chain: Any) -> list[str]:
-            return [ll.llama_sampler_name(ll.llama_sampler_chain_get(chain, i)).decode()
-                    for i in range(ll.llama_sampler_chain_n(chain))]
+            return [
+                ll.llama_sampler_name(ll.llama_sampler_chain_get(chain, i)).decode()
+                for i in range(ll.llama_sampler_chain_n(chain))
+            ]
 
         assert names(fast)[:3] == ["top-k", "penalties", "top-k"]
         assert names(plain)[:2] == ["penalties", "top-k"]

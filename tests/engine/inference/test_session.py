@@ -89,8 +89,11 @@ def test_cancel_from_another_thread(session: ModelSession):
 
 def test_second_turn_reuses_the_kv_cache(session: ModelSession):
     first = session.chat(QUESTION, GREEDY)
-    history = [*QUESTION, ChatMessage("assistant", first.answer),
-               ChatMessage("user", "Which of them is the largest?")]
+    history = [
+        *QUESTION,
+        ChatMessage("assistant", first.answer),
+        ChatMessage("user", "Which of them is the largest?"),
+    ]
     second = session.chat(history, GREEDY)
     batched, _single = session.last_prompt_counters  # llama.cpp's own n_p_eval
     assert second.stats.prompt_tokens > first.stats.prompt_tokens
@@ -105,8 +108,10 @@ def test_long_conversation_is_trimmed_with_a_notice(starter_model_path: Path, ca
         filler = "The quick brown fox jumps over the lazy dog. " * 8
         history: list[ChatMessage] = []
         for i in range(8):
-            history += [ChatMessage("user", f"Note {i}: {filler}"),
-                        ChatMessage("assistant", f"Noted {i}.")]
+            history += [
+                ChatMessage("user", f"Note {i}: {filler}"),
+                ChatMessage("assistant", f"Noted {i}."),
+            ]
         history.append(ChatMessage("user", "What was the last note number?"))
         chunks = list(s.stream_chat(history, GenerationOptions(temperature=0, max_tokens=16)))
         notices = [c for c in chunks if isinstance(c, Notice)]
@@ -117,8 +122,9 @@ def test_long_conversation_is_trimmed_with_a_notice(starter_model_path: Path, ca
         assert reply.stats.prompt_tokens + 16 <= 512
 
 
-def test_message_longer_than_the_context_is_a_clear_error(starter_model_path: Path,
-                                                          catalog: Catalog):
+def test_message_longer_than_the_context_is_a_clear_error(
+    starter_model_path: Path, catalog: Catalog
+):
     secret = "zebra-canary " * 400
     with open_model(starter_model_path, entry=catalog.default, n_ctx=512) as s:
         with pytest.raises(PromptTooLong) as info:
@@ -129,16 +135,19 @@ def test_message_longer_than_the_context_is_a_clear_error(starter_model_path: Pa
         assert s.chat(QUESTION, GREEDY).answer.strip()
 
 
-def test_reply_that_fills_the_context_stops_with_a_notice(starter_model_path: Path,
-                                                          catalog: Catalog):
+def test_reply_that_fills_the_context_stops_with_a_notice(
+    starter_model_path: Path, catalog: Catalog
+):
     with open_model(starter_model_path, entry=catalog.default, n_ctx=256) as s:
-        chunks = list(s.stream_chat(
-            [ChatMessage("user", "Write a very long story about a lighthouse keeper.")],
-            GenerationOptions(temperature=0, repeat_penalty=1.3, seed=3)))
+        chunks = list(
+            s.stream_chat(
+                [ChatMessage("user", "Write a very long story about a lighthouse keeper.")],
+                GenerationOptions(temperature=0, repeat_penalty=1.3, seed=3),
+            )
+        )
         reply = chunks[-1].reply  # type: ignore[union-attr]
         if reply.finish_reason is FinishReason.LENGTH:
-            assert any(isinstance(c, Notice) and c.kind is NoticeKind.CONTEXT_FULL
-                       for c in chunks)
+            assert any(isinstance(c, Notice) and c.kind is NoticeKind.CONTEXT_FULL for c in chunks)
             assert reply.stats.prompt_tokens + reply.stats.generated_tokens == 256
         else:  # the model chose to stop first; then it must have fit
             assert reply.stats.prompt_tokens + reply.stats.generated_tokens < 256

@@ -13,8 +13,10 @@ from engine.policy import allow_downloads
 
 def fetch(url: str, hosts: Iterable[str]) -> bytes:
     """Open a window for ``hosts`` and fetch ``url`` through it."""
-    with allow_downloads(hosts, reason="test download"), \
-            urllib.request.urlopen(url, timeout=10) as response:
+    with (
+        allow_downloads(hosts, reason="test download"),
+        urllib.request.urlopen(url, timeout=10) as response,
+    ):
         return bytes(response.read())
 
 
@@ -37,12 +39,16 @@ def hold_window(hosts: Iterable[str], opened: threading.Event, release: threadin
 
 
 def bind_loopback(hosts: Iterable[str]) -> None:
-    with allow_downloads(hosts, reason="test download"), \
-            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+    with (
+        allow_downloads(hosts, reason="test download"),
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s,
+    ):
         s.bind(("127.0.0.1", 0))
 
 
 def send_datagram(hosts: Iterable[str], host: str, port: int) -> None:
-    with allow_downloads(hosts, reason="test download"), \
-            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    with (
+        allow_downloads(hosts, reason="test download"),
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s,
+    ):
         s.sendto(b"x", (host, port))

@@ -30,9 +30,20 @@ class LoopbackServer:
 def http_server(directory: Path, host: str = "127.0.0.1") -> Iterator[LoopbackServer]:
     """Serve ``directory`` with ``python -m http.server`` on ``host`` and a free port."""
     proc = subprocess.Popen(
-        [sys.executable, "-u", "-m", "http.server", "--bind", host, "--directory",
-         str(directory), "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        [
+            sys.executable,
+            "-u",
+            "-m",
+            "http.server",
+            "--bind",
+            host,
+            "--directory",
+            str(directory),
+            "0",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -49,8 +60,11 @@ def http_server(directory: Path, host: str = "127.0.0.1") -> Iterator[LoopbackSe
 
 def reachable_from_child(server: LoopbackServer) -> bool:
     """Whether a process without the policy can fetch from ``server``: it really listens."""
-    code = (f"import urllib.request; urllib.request.urlopen({server.url!r}, timeout=10).read();"
-            "print('ok')")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=30, check=False)
+    code = (
+        f"import urllib.request; urllib.request.urlopen({server.url!r}, timeout=10).read();"
+        "print('ok')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=False
+    )
     return out.stdout.strip() == "ok"

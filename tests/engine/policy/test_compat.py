@@ -34,8 +34,15 @@ print("ledger:", sorted({(e.action.value, e.allowed) for e in engine.policy.ledg
 
 def test_qt_offscreen_and_the_keychain_work_under_the_policy():
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", "import os\n" + CHILD], capture_output=True,
-                         text=True, cwd=PROJECT_ROOT, env=env, timeout=120, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", "import os\n" + CHILD],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.splitlines()
     assert "qtnetwork blocked" in lines
@@ -44,5 +51,7 @@ def test_qt_offscreen_and_the_keychain_work_under_the_policy():
     # Nothing network-related was even attempted. (keyring's backend discovery imports its
     # macOS backend, whose ctypes.util.find_library runs ldconfig/gcc/ld on Linux: refused, and
     # find_library copes, as it does where they are missing.)
-    assert lines[-1] in ("ledger: [('import', False)]",
-                         "ledger: [('import', False), ('process', False)]")
+    assert lines[-1] in (
+        "ledger: [('import', False)]",
+        "ledger: [('import', False), ('process', False)]",
+    )

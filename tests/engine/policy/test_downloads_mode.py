@@ -30,15 +30,15 @@ def test_allowlisted_host_passes_from_the_download_code(server, egress):
     network = [e for e in egress.entries() if e.action in (Action.DNS, Action.CONNECT)]
     assert [(e.action, e.host, e.port, e.allowed) for e in network] == [
         (Action.DNS, server.host, server.port, True),
-        (Action.CONNECT, server.host, server.port, True)]
+        (Action.CONNECT, server.host, server.port, True),
+    ]
     assert {e.module for e in network} == {"tests.engine.policy._fake_download"}
     assert {e.mode for e in network} == {Mode.DOWNLOADS_ALLOWED}
 
 
 def test_a_host_the_catalog_does_not_name_is_blocked(server, egress):
     with egress.mode(Mode.DOWNLOADS_ALLOWED), pytest.raises(urllib.error.URLError) as info:
-        _fake_download.fetch(f"http://localhost:{server.port}/model.gguf",
-                             hosts={"127.0.0.1"})
+        _fake_download.fetch(f"http://localhost:{server.port}/model.gguf", hosts={"127.0.0.1"})
     assert isinstance(info.value.reason, EgressBlocked)
     assert "localhost is not a host the model catalog names" in str(info.value.reason)
     assert [(e.action, e.host) for e in egress.blocked()] == [(Action.DNS, "localhost")]
@@ -47,8 +47,9 @@ def test_a_host_the_catalog_does_not_name_is_blocked(server, egress):
 def test_only_the_download_code_may_use_an_open_window(server, egress):
     opened, release = threading.Event(), threading.Event()
     with egress.mode(Mode.DOWNLOADS_ALLOWED):
-        worker = threading.Thread(target=_fake_download.hold_window,
-                                  args=({server.host}, opened, release))
+        worker = threading.Thread(
+            target=_fake_download.hold_window, args=({server.host}, opened, release)
+        )
         worker.start()
         try:
             assert opened.wait(10)
@@ -100,8 +101,9 @@ def test_listening_and_datagrams_stay_blocked_during_a_download(server, egress):
 
 def test_a_catalog_host_name_reaches_the_addresses_it_resolves_to(server, egress):
     with egress.mode(Mode.DOWNLOADS_ALLOWED):
-        data = _fake_download.fetch(f"http://localhost:{server.port}/model.gguf",
-                                    hosts={"localhost"})
+        data = _fake_download.fetch(
+            f"http://localhost:{server.port}/model.gguf", hosts={"localhost"}
+        )
     assert data.startswith(b"GGUF")
     connects = [e for e in egress.entries() if e.action is Action.CONNECT]
     assert connects, "the connect should be recorded"

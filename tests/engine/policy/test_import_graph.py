@@ -24,8 +24,12 @@ BANNED_NAMES = ("from_pretrained", "LlamaDiskCache")
 
 def _banned(module: str) -> bool:
     # "PySide6.QtWebEngine" also covers QtWebEngineCore, QtWebEngineWidgets, …
-    return any(module == b or module.startswith(b + ".")
-               or (b.endswith("QtWebEngine") and module.startswith(b)) for b in BANNED)
+    return any(
+        module == b
+        or module.startswith(b + ".")
+        or (b.endswith("QtWebEngine") and module.startswith(b))
+        for b in BANNED
+    )
 
 
 def _sources() -> list[Path]:
@@ -37,10 +41,16 @@ def _imported_by(node: ast.AST) -> list[str]:
         return [a.name for a in node.names]
     if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
         return [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
-    if (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-            and ((isinstance(node.func, ast.Name) and node.func.id == "__import__")
-                 or (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module"))):
+    if (
+        isinstance(node, ast.Call)
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+        and (
+            (isinstance(node.func, ast.Name) and node.func.id == "__import__")
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+        )
+    ):
         return [node.args[0].value]
     return []
 
@@ -53,9 +63,15 @@ def _violations(path: Path, root: Path = PROJECT_ROOT) -> list[str]:
         bad = [m for m in _imported_by(node) if _banned(m)]
         if bad:
             found.append(f"{where}: imports {bad[0]}")
-        name = (node.attr if isinstance(node, ast.Attribute)
-                else node.id if isinstance(node, ast.Name)
-                else node.name if isinstance(node, ast.alias) else None)
+        name = (
+            node.attr
+            if isinstance(node, ast.Attribute)
+            else node.id
+            if isinstance(node, ast.Name)
+            else node.name
+            if isinstance(node, ast.alias)
+            else None
+        )
         if name in BANNED_NAMES:
             found.append(f"{where}: uses {name}")
     return found
@@ -74,7 +90,13 @@ def test_the_checker_catches_every_spelling(tmp_path):
     )
     problems = _violations(bad, tmp_path)
     assert sorted(p.split(": ", 1)[0] for p in problems) == [
-        "bad.py:1", "bad.py:2", "bad.py:3", "bad.py:5", "bad.py:6", "bad.py:7"], problems
+        "bad.py:1",
+        "bad.py:2",
+        "bad.py:3",
+        "bad.py:5",
+        "bad.py:6",
+        "bad.py:7",
+    ], problems
 
 
 def test_no_network_module_in_our_source():
@@ -105,8 +127,15 @@ import llama_cpp  # loaded lazily by engine.inference: part of the graph all the
 print(json.dumps({"modules": sorted(sys.modules), "failed": failed}))
 """
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         cwd=PROJECT_ROOT, env=env, timeout=120, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=120,
+        check=True,
+    )
     report = json.loads(out.stdout.strip().splitlines()[-1])
     assert report["failed"] == {}
     assert "engine.policy" in report["modules"]

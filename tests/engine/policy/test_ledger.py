@@ -13,9 +13,15 @@ from engine.policy.report import format_ledger
 
 
 def attempt(host: str = "example.com", *, allowed: bool = False) -> EgressAttempt:
-    return EgressAttempt(time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), action=Action.CONNECT,
-                         host=host, port=443, module="some.module", mode=Mode.LOCAL_ONLY,
-                         allowed=allowed)
+    return EgressAttempt(
+        time=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        action=Action.CONNECT,
+        host=host,
+        port=443,
+        module="some.module",
+        mode=Mode.LOCAL_ONLY,
+        allowed=allowed,
+    )
 
 
 def test_a_sink_gets_earlier_entries_then_each_new_one():
@@ -72,7 +78,11 @@ def test_the_process_ledger_records_blocked_attempts_with_their_caller(egress):
         socket.create_connection(("203.0.113.7", 8080))
     entry = engine.policy.ledger().entries()[-1]
     assert (entry.action, entry.host, entry.port, entry.allowed) == (
-        Action.DNS, "203.0.113.7", 8080, False)
+        Action.DNS,
+        "203.0.113.7",
+        8080,
+        False,
+    )
     assert entry.module == __name__
     assert entry.mode is Mode.LOCAL_ONLY
 

@@ -49,20 +49,24 @@ def test_connect_to_a_listening_loopback_server_is_blocked(server, egress):
         socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     blocked = egress.blocked()
     assert [(e.action, e.host, e.port) for e in blocked[:1]] == [
-        (Action.DNS, "127.0.0.1", server.port)]
+        (Action.DNS, "127.0.0.1", server.port)
+    ]
     assert [e.action for e in blocked[1:]] == [Action.SOCKET, Action.SOCKET]
     assert all(e.mode is Mode.LOCAL_ONLY for e in blocked)
     assert all(e.module == __name__ for e in blocked)
 
 
-@pytest.mark.parametrize("lookup", [
-    lambda: socket.getaddrinfo("localhost", 80),
-    lambda: socket.gethostbyname("localhost"),
-    lambda: socket.gethostbyname_ex("example.org"),
-    lambda: socket.gethostbyaddr("127.0.0.1"),
-    lambda: socket.getnameinfo(("127.0.0.1", 80), 0),
-    lambda: socket.getfqdn("example.org"),  # catches OSError: must not get through anyway
-])
+@pytest.mark.parametrize(
+    "lookup",
+    [
+        lambda: socket.getaddrinfo("localhost", 80),
+        lambda: socket.gethostbyname("localhost"),
+        lambda: socket.gethostbyname_ex("example.org"),
+        lambda: socket.gethostbyaddr("127.0.0.1"),
+        lambda: socket.getnameinfo(("127.0.0.1", 80), 0),
+        lambda: socket.getfqdn("example.org"),  # catches OSError: must not get through anyway
+    ],
+)
 def test_dns_lookups_are_blocked(lookup, egress):
     with contextlib.suppress(EgressBlocked):
         lookup()
@@ -77,7 +81,8 @@ def test_urllib_request_is_blocked(server, egress):
     assert isinstance(info.value.reason, EgressBlocked)
     assert "Local-only mode is on" in str(info.value)
     assert [(e.action, e.host, e.port) for e in egress.blocked()] == [
-        (Action.DNS, server.host, server.port)]
+        (Action.DNS, server.host, server.port)
+    ]
 
 
 def test_http_client_request_is_blocked(server, egress):
@@ -96,7 +101,10 @@ def test_curl_subprocess_is_blocked(server, egress):
     with pytest.raises(EgressBlocked, match="shell"):
         os.system(f"curl -s {server.url}")
     assert [(e.action, e.detail) for e in egress.blocked()] == [
-        (Action.PROCESS, "curl"), (Action.PROCESS, "sh"), (Action.PROCESS, "curl")]
+        (Action.PROCESS, "curl"),
+        (Action.PROCESS, "sh"),
+        (Action.PROCESS, "curl"),
+    ]
 
 
 def test_arguments_of_a_blocked_program_are_never_recorded(egress):
@@ -120,7 +128,9 @@ def test_a_link_opened_after_asking_is_recorded(egress):
     engine.policy.record_link_opened("https://example.com/a?b=c", confirmed=True)
     engine.policy.record_link_opened("https://example.org/", confirmed=False)
     assert [(e.action, e.host, e.allowed) for e in egress.entries()] == [
-        (Action.BROWSER, "example.com", True), (Action.BROWSER, "example.org", False)]
+        (Action.BROWSER, "example.com", True),
+        (Action.BROWSER, "example.org", False),
+    ]
 
 
 def test_hub_client_cannot_be_imported(egress):
@@ -147,8 +157,10 @@ def test_local_ipc_still_works(tmp_path, egress):
     assert egress.entries() == []
 
 
-@pytest.mark.skipif(not os.environ.get("HEARTH_TEST_KEYRING"),
-                    reason="needs the private Secret Service of scripts/test.sh")
+@pytest.mark.skipif(
+    not os.environ.get("HEARTH_TEST_KEYRING"),
+    reason="needs the private Secret Service of scripts/test.sh",
+)
 def test_keychain_over_dbus_still_works():
     import keyring
 
@@ -160,8 +172,9 @@ def test_keychain_over_dbus_still_works():
 
 
 def test_own_interpreter_and_check_tools_may_run(egress):
-    out = subprocess.run([sys.executable, "-c", "print('child')"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", "print('child')"], capture_output=True, text=True, check=True
+    )
     assert out.stdout == "child\n"
     entries = egress.entries()
     assert [(e.action, e.allowed) for e in entries] == [(Action.PROCESS, True)]
@@ -180,13 +193,18 @@ def test_a_second_install_cannot_widen_the_mode():
 def test_only_a_user_action_widens_the_mode(egress):
     code = compile("set_mode(Mode.DOWNLOADS_ALLOWED)", "<library>", "exec")
     with pytest.raises(EgressBlocked, match="only you can allow downloads"):
-        exec(code, {"__name__": "some_library.telemetry", "set_mode": engine.policy.set_mode,
-                    "Mode": Mode})
+        exec(
+            code,
+            {
+                "__name__": "some_library.telemetry",
+                "set_mode": engine.policy.set_mode,
+                "Mode": Mode,
+            },
+        )
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
     narrow = compile("set_mode(Mode.LOCAL_ONLY)", "<library>", "exec")
     with egress.mode(Mode.DOWNLOADS_ALLOWED):
-        exec(narrow, {"__name__": "some_library", "set_mode": engine.policy.set_mode,
-                      "Mode": Mode})
+        exec(narrow, {"__name__": "some_library", "set_mode": engine.policy.set_mode, "Mode": Mode})
         assert engine.policy.current_mode() is Mode.LOCAL_ONLY
     changes = [e.detail for e in egress.entries() if e.action is Action.MODE and e.allowed]
     assert changes == ["Local-only → Downloads allowed", "Downloads allowed → Local-only"]
@@ -196,7 +214,8 @@ def test_the_hearth_launcher_beside_the_interpreter_may_run(egress):
     launcher = Path(sys.executable).parent / "hearth"
     if not launcher.exists():
         pytest.skip("hearth is not installed in this environment")
-    done = subprocess.run([str(launcher), "--help"], capture_output=True, text=True,
-                          check=False, timeout=60)
+    done = subprocess.run(
+        [str(launcher), "--help"], capture_output=True, text=True, check=False, timeout=60
+    )
     assert done.returncode == 0
     assert [(e.detail, e.allowed) for e in egress.entries()] == [("hearth", True)]

@@ -38,10 +38,13 @@ SAMPLE = """\
 def test_strace_output_is_read_by_family():
     calls = parse_strace(SAMPLE)
     assert [(c.pid, c.syscall, c.family) for c in calls] == [
-        (101, "socket", "AF_UNIX"), (101, "connect", "AF_UNIX"),
+        (101, "socket", "AF_UNIX"),
+        (101, "connect", "AF_UNIX"),
         (102, "sendmsg", "AF_UNIX"),  # another thread: the descriptor tells the family
-        (101, "socket", "AF_INET6"), (101, "connect", "AF_INET6"),
-        (102, "socket", "AF_NETLINK"), (101, "sendto", "AF_INET6"),
+        (101, "socket", "AF_INET6"),
+        (101, "connect", "AF_INET6"),
+        (102, "socket", "AF_NETLINK"),
+        (101, "sendto", "AF_INET6"),
     ]
     assert calls[4].result.startswith("-1 ENETUNREACH")
 
@@ -73,15 +76,19 @@ def test_the_question_is_found_in_plain_text_across_chunks(tmp_path):
 @pytest.mark.slow
 def test_a_full_chat_makes_no_internet_system_call(starter_model_path, egress, keychain):
     """ask → answer → store in a child process under strace -f -e trace=network."""
-    result = run_privacy_check(command=default_command(max_tokens=8), timeout_s=240,
-                               database_path=default_path())
+    result = run_privacy_check(
+        command=default_command(max_tokens=8), timeout_s=240, database_path=default_path()
+    )
     report = format_privacy_check(result)
     assert result.method == "strace"
     assert result.error == "", report
     assert result.answered, report
-    assert not [c for c in result.calls
-                if c.family in ("AF_INET", "AF_INET6") and c.syscall in
-                ("socket", "connect", "sendto", "sendmsg", "sendmmsg", "bind")], report
+    assert not [
+        c
+        for c in result.calls
+        if c.family in ("AF_INET", "AF_INET6")
+        and c.syscall in ("socket", "connect", "sendto", "sendmsg", "sendmmsg", "bind")
+    ], report
     assert result.internet_calls == ()
     assert result.passed, report
     assert "Result: PASS" in report
@@ -103,18 +110,25 @@ def test_the_trace_does_see_an_internet_connection():
     probe = "import socket; s = socket.socket(); print(s.connect_ex(('127.0.0.1', 9)))"
     result = run_privacy_check(command=[sys.executable, "-c", probe], timeout_s=60)
     assert {(c.syscall, c.family) for c in result.internet_calls} >= {
-        ("socket", "AF_INET"), ("connect", "AF_INET")}
+        ("socket", "AF_INET"),
+        ("connect", "AF_INET"),
+    }
     assert not result.passed
     assert re.search(r"=> \d+ system calls on internet sockets", format_privacy_check(result))
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux") or not shutil.which("unshare"),
-                    reason="Linux network namespaces only")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or not shutil.which("unshare"),
+    reason="Linux network namespaces only",
+)
 def test_without_strace_the_child_runs_in_an_empty_network_namespace():
-    probe = ("import socket, errno; s = socket.socket(); "
-             "print(errno.errorcode[s.connect_ex(('127.0.0.1', 9))])")
-    result = run_privacy_check(command=[sys.executable, "-c", probe], method="unshare",
-                               timeout_s=60)
+    probe = (
+        "import socket, errno; s = socket.socket(); "
+        "print(errno.errorcode[s.connect_ex(('127.0.0.1', 9))])"
+    )
+    result = run_privacy_check(
+        command=[sys.executable, "-c", probe], method="unshare", timeout_s=60
+    )
     if result.exit_code != 0 and "unshare" in result.error:
         pytest.skip(f"this machine does not allow network namespaces: {result.error}")
     assert result.method == "unshare"
@@ -123,8 +137,11 @@ def test_without_strace_the_child_runs_in_an_empty_network_namespace():
 
 
 def test_the_report_says_where_data_lives(tmp_path):
-    result = run_privacy_check(command=[sys.executable, "-c", "print('hi')"], method="none",
-                               database_path=tmp_path / "hearth.db")
+    result = run_privacy_check(
+        command=[sys.executable, "-c", "print('hi')"],
+        method="none",
+        database_path=tmp_path / "hearth.db",
+    )
     report = format_privacy_check(result)
     assert "Database key" in report
     assert str(tmp_path / "hearth.db") in report

@@ -35,16 +35,18 @@ def decrypt_page(page: bytes, pgno: int, key: bytes) -> bytes:
     from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
     start = 16 if pgno == 1 else 0
-    iv = page[PAGE_SIZE - RESERVE:PAGE_SIZE - RESERVE + 16]
+    iv = page[PAGE_SIZE - RESERVE : PAGE_SIZE - RESERVE + 16]
     decryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).decryptor()
-    return decryptor.update(page[start:PAGE_SIZE - RESERVE]) + decryptor.finalize()
+    return decryptor.update(page[start : PAGE_SIZE - RESERVE]) + decryptor.finalize()
 
 
 def decrypted_db_pages(path: Path, key_hex: str) -> list[bytes]:
     data = path.read_bytes()
     key = bytes.fromhex(key_hex)
-    return [decrypt_page(data[i:i + PAGE_SIZE], i // PAGE_SIZE + 1, key)
-            for i in range(0, len(data) - PAGE_SIZE + 1, PAGE_SIZE)]
+    return [
+        decrypt_page(data[i : i + PAGE_SIZE], i // PAGE_SIZE + 1, key)
+        for i in range(0, len(data) - PAGE_SIZE + 1, PAGE_SIZE)
+    ]
 
 
 def decrypted_wal_frames(path: Path, key_hex: str) -> list[bytes]:
@@ -55,8 +57,8 @@ def decrypted_wal_frames(path: Path, key_hex: str) -> list[bytes]:
     frames = []
     offset = WAL_HEADER
     while offset + WAL_FRAME_HEADER + PAGE_SIZE <= len(data):
-        pgno = int.from_bytes(data[offset:offset + 4], "big")
-        page = data[offset + WAL_FRAME_HEADER:offset + WAL_FRAME_HEADER + PAGE_SIZE]
+        pgno = int.from_bytes(data[offset : offset + 4], "big")
+        page = data[offset + WAL_FRAME_HEADER : offset + WAL_FRAME_HEADER + PAGE_SIZE]
         frames.append(decrypt_page(page, pgno, key))
         offset += WAL_FRAME_HEADER + PAGE_SIZE
     return frames

@@ -30,9 +30,12 @@ def test_sigkill_while_streaming_loses_nothing_acknowledged(keychain, db_path):
     interrupted_seen = 0
     for kill in range(KILLS):
         child = subprocess.Popen(
-            [sys.executable, "-m", "tests.engine.storage._crash_child", str(db_path),
-             str(kill)], cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True)
+            [sys.executable, "-m", "tests.engine.storage._crash_child", str(db_path), str(kill)],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout is not None
         ready = child.stdout.readline()
         assert ready == "READY\n", child.stderr.read() if child.stderr else ""
@@ -80,6 +83,9 @@ def test_sigkill_while_streaming_loses_nothing_acknowledged(keychain, db_path):
                 status = store.get_message(open_reply).status
                 assert status in ("interrupted", "done")
                 interrupted_seen += status == "interrupted"
-            assert not [m for m in store.all_messages(store.list_conversations()[0].id)
-                        if m.status == "streaming"]
+            assert not [
+                m
+                for m in store.all_messages(store.list_conversations()[0].id)
+                if m.status == "streaming"
+            ]
     assert interrupted_seen >= KILLS // 2, interrupted_seen

@@ -53,7 +53,10 @@ def test_raw_bytes_and_wal_hold_no_plaintext(store, db_path):
     assert not db_path.read_bytes().startswith(b"SQLite format 3")
     # Nothing else in the folder (no temp or log files with text).
     assert sorted(p.name for p in db_path.parent.iterdir()) == [
-        "hearth.db", "hearth.db-shm", "hearth.db-wal"]
+        "hearth.db",
+        "hearth.db-shm",
+        "hearth.db-wal",
+    ]
 
 
 def test_stdlib_sqlite_cannot_read_it(store, db_path):

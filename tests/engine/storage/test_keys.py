@@ -66,7 +66,7 @@ def test_passphrase_protection_without_a_keychain(db_path):
 
 def test_passphrase_with_quotes_round_trips(db_path):
     none = Keychain(backend=keyring.backends.fail.Keyring())
-    phrase = "it's \"quoted\"; DROP TABLE x; --"
+    phrase = 'it\'s "quoted"; DROP TABLE x; --'
     with open_store(db_path, passphrase=phrase, keychain=none) as store:
         store.create_conversation("q")
     with open_store(db_path, passphrase=phrase, keychain=none) as store:

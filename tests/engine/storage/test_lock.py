@@ -22,8 +22,15 @@ from engine.storage.keys import Passphrase, RawKey
 
 
 def _entry(host: str) -> EgressAttempt:
-    return EgressAttempt(time=datetime.now(UTC), action=Action.CONNECT, host=host, port=443,
-                         module="tests", mode=Mode.LOCAL_ONLY, allowed=False)
+    return EgressAttempt(
+        time=datetime.now(UTC),
+        action=Action.CONNECT,
+        host=host,
+        port=443,
+        module="tests",
+        mode=Mode.LOCAL_ONLY,
+        allowed=False,
+    )
 
 
 def _live_keys() -> list[object]:
@@ -76,8 +83,7 @@ def test_egress_entries_wait_while_locked(keychain: Keychain, db_path: Path):
         store.lock()
         store.record_egress(_entry("during.example"))  # no error: kept in memory
         store.unlock()
-        assert [e.host for e in store.egress_history()] == ["before.example",
-                                                             "during.example"]
+        assert [e.host for e in store.egress_history()] == ["before.example", "during.example"]
         assert store.egress_count() == 2
 
 

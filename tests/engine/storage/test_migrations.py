@@ -72,12 +72,16 @@ def test_upgrade_from_every_earlier_version(tmp_path, start):
         # Data written by the old version is intact and searchable (m0002 indexed it).
         db = connect(tmp_path / "old.db", key)
         assert db.execute("SELECT title FROM conversations").fetchall() == [("Old trip",)]
-        assert db.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hiking'"
-                          ).fetchall() == [(1,)]
-        assert db.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'half'"
-                          ).fetchall() == []  # streaming rows wait until finished
-        assert db.execute("SELECT rowid FROM conversations_fts "
-                          "WHERE conversations_fts MATCH 'trip'").fetchall() == [(1,)]
+        assert db.execute(
+            "SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'hiking'"
+        ).fetchall() == [(1,)]
+        assert (
+            db.execute("SELECT rowid FROM messages_fts WHERE messages_fts MATCH 'half'").fetchall()
+            == []
+        )  # streaming rows wait until finished
+        assert db.execute(
+            "SELECT rowid FROM conversations_fts WHERE conversations_fts MATCH 'trip'"
+        ).fetchall() == [(1,)]
         db.close()
 
 

@@ -27,8 +27,23 @@ def test_finds_titles_and_messages_with_marked_snippets(store):
     assert store.search("nothing-like-this") == []
 
 
-@pytest.mark.parametrize("query", ['"', 'AND(', "NEAR(a b)", "*", "a OR", ")", "col:x",
-                                   "^start", "'", '"unbalanced', "-", "\x02"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "AND(",
+        "NEAR(a b)",
+        "*",
+        "a OR",
+        ")",
+        "col:x",
+        "^start",
+        "'",
+        '"unbalanced',
+        "-",
+        "\x02",
+    ],
+)
 def test_hostile_queries_never_raise(store, query):
     conv = store.create_conversation("t")
     store.add_message(conv.id, None, "user", "and or near col x start")
@@ -73,8 +88,7 @@ def test_thinking_is_searchable_once_the_reply_is_finished(store):
     reply = store.begin_reply(conv.id, q.id, model_id="m")
     store.update_reply(reply.id, "The peregrine falcon.", "Perhaps the swift, or a falcon?")
     assert store.search("swift") == []  # still streaming: not indexed yet
-    store.finish_reply(reply.id, "The peregrine falcon.", "Perhaps the swift, or a falcon?",
-                       "done")
+    store.finish_reply(reply.id, "The peregrine falcon.", "Perhaps the swift, or a falcon?", "done")
     (hit,) = store.search("swift")
     assert hit.message_id == reply.id
     assert "«swift»" in hit.snippet  # the snippet comes from the thinking that matched

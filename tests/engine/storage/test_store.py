@@ -31,7 +31,9 @@ def test_round_trip_survives_reopen(keychain, db_path):
         assert (conv2.title, conv2.system_prompt, conv2.pinned) == ("Trip", "Be brief.", False)
         path = store.active_path(conv.id)
         assert [(m.role, m.content) for m in path] == [
-            ("user", "Where to?"), ("assistant", "Somewhere warm.")]
+            ("user", "Where to?"),
+            ("assistant", "Somewhere warm."),
+        ]
         reply = path[1]
         assert (reply.thinking, reply.model_id, reply.status) == ("hmm, warm", "smollm2", "done")
         assert reply.stats == stats
@@ -170,7 +172,10 @@ def test_export_markdown_and_json(store):
     assert doc["conversation"]["title"] == "Export me"
     assert doc["active_path"] == [q.id, r.id]
     assert [m["content"] for m in doc["messages"]] == [
-        "hello *there*", "general kenobi", "other branch"]
+        "hello *there*",
+        "general kenobi",
+        "other branch",
+    ]
     assert doc["messages"][1]["stats"]["generated_tokens"] == 2
     with pytest.raises(RecordNotFound):
         store.export_json(9999)
