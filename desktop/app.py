@@ -13,7 +13,13 @@ from desktop import theme
 from desktop.main_window import MainWindow
 from desktop.single_instance import SingleInstance
 from engine import paths
-from engine.storage import ConversationStore, StorageError, open_memory_store, open_store
+from engine.storage import (
+    ConversationStore,
+    StorageError,
+    StoreOwner,
+    open_memory_store,
+    open_store,
+)
 
 
 def open_history() -> ConversationStore | None:
@@ -53,17 +59,20 @@ def main() -> int:
     store = open_history()
     if store is None:
         return 1
-    with store:
-        engine.policy.ledger().attach(store.record_egress)
-        try:
-            window = MainWindow(store)
-            instance.activation_requested.connect(lambda: bring_to_front(window))
-            window.everything_forgotten.connect(tell_forgotten)
-            window.show()
-            return app.exec()
-        finally:
-            engine.policy.ledger().detach()
-            instance.release()
+    owner = StoreOwner(store)  # from here on, only its thread uses the store
+    ledger = engine.policy.ledger()
+    ledger.attach(lambda entry: owner.post(lambda: store.record_egress(entry)))
+    try:
+        window = MainWindow(owner)
+        instance.activation_requested.connect(lambda: bring_to_front(window))
+        window.everything_forgotten.connect(tell_forgotten)
+        window.show()
+        return app.exec()
+    finally:
+        ledger.detach()
+        instance.release()
+        owner.close()  # finishes the queued saves
+        store.close()
 
 
 def tell_forgotten() -> None:

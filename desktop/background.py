@@ -1,8 +1,9 @@
 """The one way the GUI runs work off its thread (other than the model, which the
-InferenceWorker owns): ``BackgroundOp(parent, fn).success(cb).failure(cb).run()``.
+InferenceWorker owns): ``BackgroundOp(parent, fn).success(cb).failure(cb).run(lane)``.
 
-Every op runs on one single-thread executor, so store calls happen one at a time and in the
-order they were asked for; callbacks run on the GUI thread, and not at all once ``parent`` is
+A lane is where ``fn`` runs: the ``StoreOwner`` for anything that touches the store (one
+thread, in the order asked for), or ``OWN_THREAD`` for slow work that must not hold the store
+up (hardware detection). Callbacks run on the GUI thread, and not at all once ``parent`` is
 gone (a closed dialog never receives a late result).
 """
 
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Signal, Slot
@@ -19,24 +21,28 @@ from PySide6.QtCore import QObject, Signal, Slot
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_executor: concurrent.futures.ThreadPoolExecutor | None = None
+
+class Lane(Protocol):
+    def submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]: ...
 
 
-def executor() -> concurrent.futures.ThreadPoolExecutor:
-    global _executor  # noqa: PLW0603 — one executor per process, made on first use
-    if _executor is None:
-        _executor = concurrent.futures.ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="hearth-storage"
-        )
-    return _executor
+class _OwnThread:
+    """A lane that starts a short-lived daemon thread for each op."""
+
+    def submit(self, fn: Callable[[], T]) -> concurrent.futures.Future[T]:
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                future.set_result(fn())
+            except Exception as exc:
+                future.set_exception(exc)
+
+        threading.Thread(target=work, name="hearth-background", daemon=True).start()
+        return future
 
 
-def shutdown() -> None:
-    """Finish queued work and stop the thread (at exit, before the store is closed)."""
-    global _executor  # noqa: PLW0603
-    if _executor is not None:
-        _executor.shutdown(wait=True)
-        _executor = None
+OWN_THREAD: Lane = _OwnThread()
 
 
 class _Relay(QObject):
@@ -92,8 +98,12 @@ class BackgroundOp(Generic[T]):
         self._on_failure = callback
         return self
 
-    def run(self) -> concurrent.futures.Future[T]:
-        """Queue the work; callbacks follow on the GUI thread."""
+    def run(self, lane: Lane) -> concurrent.futures.Future[T]:
+        """Queue the work on ``lane``; callbacks follow on the GUI thread.
+
+        A lane that refuses the work (a closed StoreOwner) is reported to the failure
+        callback before this returns.
+        """
         relay = _Relay(self._parent, self._on_success, self._on_failure)
         _IN_FLIGHT.add(relay)
         fn = self._fn
@@ -107,4 +117,10 @@ class BackgroundOp(Generic[T]):
             relay.done.emit(result, None)
             return result
 
-        return executor().submit(work)
+        try:
+            return lane.submit(work)
+        except Exception as exc:  # the lane is closed: the failure callback is told at once
+            relay.done.emit(None, exc)
+            failed: concurrent.futures.Future[T] = concurrent.futures.Future()
+            failed.set_exception(exc)
+            return failed

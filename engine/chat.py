@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
-from engine.errors import HearthError
 from engine.inference import (
     Answer,
     ChatMessage,
@@ -131,7 +130,7 @@ class Turn:
                             self.reply_id, "".join(answer), "".join(thinking)
                         )
                     )
-        except HearthError:
+        except Exception:  # a HearthError, or a bug below: either way the reply failed
             status = "error"
             raise
         finally:

@@ -67,6 +67,13 @@ case $backend in
   cpu)   cmake_args="-DGGML_METAL=off -DGGML_CUDA=off" ;;
   *) die "HEARTH_BACKEND must be cpu, cuda or metal (got '$backend')" ;;
 esac
+# No AMX kernels on x86-64: desktops have no AMX, and on Xeons inside some virtual machines
+# (seen: Firecracker, Sapphire Rapids) the kernel grants AMX but the first tile instruction
+# crashes the process in ggml_backend_amx_mul_mat. GCC honours these over -march=native.
+build_flags=""
+if [[ $(uname -m) == x86_64 ]]; then
+  build_flags="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+fi
 say "llama.cpp backend: $backend"
 
 # 4. Virtual environment
@@ -80,11 +87,11 @@ VPY=.venv/bin/python
 #    checkout so fresh clones reuse it. (pip's own wheel cache ignores CMAKE_ARGS, so a CPU
 #    wheel could be reused for a CUDA build: hence a folder per backend.)
 cache=${HEARTH_BUILD_CACHE:-$HOME/.cache/hearth-build}
-wheels="$cache/wheels/$backend-$(uname -m)"
+wheels="$cache/wheels/$backend-$(uname -m)${build_flags:+-noamx}"
 if ! ls "$wheels"/llama_cpp_python-"$LLAMA_CPP_PYTHON"-*.whl >/dev/null 2>&1; then
   say "building llama.cpp ($backend) from source: about 7 minutes on 2 cores, once"
   mkdir -p "$wheels"
-  CMAKE_ARGS="$cmake_args" $VPY -m pip wheel --quiet --no-deps --no-cache-dir \
+  CMAKE_ARGS="$cmake_args" CFLAGS="$build_flags" CXXFLAGS="$build_flags" $VPY -m pip wheel --quiet --no-deps --no-cache-dir \
     -w "$wheels" "llama-cpp-python==$LLAMA_CPP_PYTHON"
 fi
 

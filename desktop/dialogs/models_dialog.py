@@ -38,7 +38,7 @@ from desktop.errors import show_error
 from engine.catalog import Catalog, CatalogModel, load_catalog
 from engine.catalog.download import Progress, download
 from engine.catalog.fit import fit_model
-from engine.catalog.hardware import Hardware, detect
+from engine.catalog.hardware import Hardware
 from engine.catalog.importer import ImportResult, import_model
 from engine.catalog.manage import model_states, other_models, plan_removal, remove
 from engine.catalog.plan import format_size
@@ -79,7 +79,8 @@ class ModelJobWorker(QObject):
 
 
 class ModelsDialog(QDialog):
-    """``catalog`` and ``hardware`` default to the shipped catalog and this machine."""
+    """``catalog`` defaults to the shipped one; ``hardware`` None shows the fit as being
+    measured until ``set_hardware``."""
 
     def __init__(
         self,
@@ -95,7 +96,8 @@ class ModelsDialog(QDialog):
         self.setAcceptDrops(True)
         self.resize(900, 480)
         self.catalog = catalog or load_catalog()
-        self.hardware = hardware or detect()
+        # None until measured: the window measures off the GUI thread and calls set_hardware.
+        self.hardware = hardware
         self.confirm: Confirm = confirm or self._ask
         self._thread: QThread | None = None
         self._worker: ModelJobWorker | None = None
@@ -149,6 +151,11 @@ class ModelsDialog(QDialog):
 
     # ---- the table -------------------------------------------------------------------------
 
+    def set_hardware(self, hardware: Hardware) -> None:
+        """What this computer has, measured afresh: the fit column is redone."""
+        self.hardware = hardware
+        self.refresh()
+
     def refresh(self) -> None:
         """Re-read what is installed and fill the table."""
         selected = self.selected_id()
@@ -168,7 +175,7 @@ class ModelsDialog(QDialog):
                 f"{m.name} {m.quantization}",
                 installed,
                 on_disk,
-                fit_model(m, self.hardware).describe(),
+                fit_model(m, self.hardware).describe() if self.hardware else "Measuring…",
             )
         for path in other_models(self.catalog):
             self._add_row(

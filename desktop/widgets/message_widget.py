@@ -260,6 +260,12 @@ class MessageWidget(QFrame):
         self.set_status(status)
         self.set_stats(stats)
 
+    def show_error(self, text: str) -> None:
+        """What went wrong with this reply, in plain words, under its text."""
+        lines = [t for t in (self.notes_label.text(), text) if t]
+        self.notes_label.setText("\n".join(lines))
+        self.notes_label.show()
+
     # -- editing --------------------------------------------------------------------------------
 
     def begin_edit(self) -> None:

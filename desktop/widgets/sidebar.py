@@ -184,10 +184,15 @@ class SidebarWidget(QWidget):
     def current_conversation_id(self) -> int | None:
         return self.model.conversation_id(self.list_view.currentIndex())
 
-    def select_conversation(self, conversation_id: int) -> None:
-        """Show which conversation is open, without emitting ``conversation_selected``."""
+    def select_conversation(self, conversation_id: int | None) -> None:
+        """Show which conversation is open (None: a new chat, none marked), without emitting
+        ``conversation_selected``."""
         with self._silenced():
-            self.list_view.setCurrentIndex(self.model.index_of(conversation_id))
+            if conversation_id is None:
+                self.list_view.setCurrentIndex(QModelIndex())
+                self.list_view.clearSelection()
+            else:
+                self.list_view.setCurrentIndex(self.model.index_of(conversation_id))
 
     def begin_rename(self, conversation_id: int) -> None:
         index = self.model.index_of(conversation_id)

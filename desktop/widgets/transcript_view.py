@@ -81,6 +81,10 @@ class TranscriptView(QScrollArea):
     def add_widget(self, widget: MessageWidget) -> MessageWidget:
         self._messages.append(widget)
         self._layout.insertWidget(self._layout.count() - 1, widget)
+        self._connect(widget)
+        return widget
+
+    def _connect(self, widget: MessageWidget) -> None:
         widget.link_activated.connect(self.link_activated)
         widget.answer_now_requested.connect(self.answer_now_requested)
         widget.copy_requested.connect(lambda: self.copy_requested.emit(_id(widget)))
@@ -90,7 +94,30 @@ class TranscriptView(QScrollArea):
         widget.branch_requested.connect(
             lambda index: self.branch_requested.emit(_id(widget), index)
         )
-        return widget
+
+    def remove_from(self, message_id: int) -> None:
+        """Drop the message ``message_id`` and everything after it (a new branch replaces
+        them); the messages before it stay as they are, with their stats and switchers."""
+        keep = next(
+            (i for i, w in enumerate(self._messages) if w.message_id() == message_id),
+            len(self._messages),
+        )
+        for widget in self._messages[keep:]:
+            self._layout.removeWidget(widget)
+            widget.deleteLater()
+        del self._messages[keep:]
+
+    def replace_message(self, message: Message, branch: tuple[int, int] = (0, 1)) -> None:
+        """Show ``message`` as stored in place of the widget with its id (if still shown)."""
+        old = self.message_widget(message.id)
+        if old is None:
+            return
+        index = self._messages.index(old)
+        widget = MessageWidget.from_message(message, branch=branch)
+        self._layout.replaceWidget(old, widget)
+        old.deleteLater()
+        self._messages[index] = widget
+        self._connect(widget)
 
     def messages(self) -> list[MessageWidget]:
         return list(self._messages)

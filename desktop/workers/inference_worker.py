@@ -1,8 +1,17 @@
-"""One thread owns the model. The GUI talks to it only through queued signals."""
+"""One thread owns the model. The GUI talks to it only through queued signals.
+
+A turn is asked for with one immutable ``TurnRequest``, made on the GUI thread together with
+its own ``GenerationControl``: Stop cancels exactly the turn it was pressed for, even before
+the model thread has picked the request up. Every signal about a turn carries the request's
+id, and every request ends with exactly one ``turn_ended``, whatever happens on the way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -15,164 +24,164 @@ from engine.errors import HearthError
 from engine.inference import (
     Answer,
     Finished,
+    FinishReason,
     GenerationControl,
     GenerationOptions,
+    ModelSession,
     Notice,
+    Reply,
     Thinking,
     open_model,
 )
-from engine.storage import ConversationStore
+from engine.storage import ConversationStore, Message, Status
+
+log = logging.getLogger(__name__)
+
+NO_MODEL = "No model is loaded yet."
+UNEXPECTED = (
+    "Something went wrong inside Hearth while answering. What was written so far is kept; "
+    "try again."
+)
+
+_request_ids = itertools.count(1)
+
+
+class TurnKind(StrEnum):
+    SEND = "send"
+    REGENERATE = "regenerate"
+    EDIT = "edit"
+    CONTINUE = "continue"
+
+
+@dataclass(frozen=True)
+class TurnRequest:
+    """One turn for the model thread. ``conversation_id`` None: a new conversation, made by
+    the send. ``message_id`` is the reply to regenerate or continue, or the question to edit;
+    ``text`` the question (send) or its new wording (edit)."""
+
+    kind: TurnKind
+    conversation_id: int | None
+    options: GenerationOptions
+    text: str = ""
+    message_id: int | None = None
+    id: int = field(default_factory=lambda: next(_request_ids))
+    control: GenerationControl = field(default_factory=GenerationControl, compare=False)
+
+
+@dataclass(frozen=True)
+class TurnOutcome:
+    """How a turn ended. ``reply`` has the engine's statistics when generation finished;
+    ``saved`` is the stored reply (None when nothing could be stored); ``error`` is for the
+    person (never chat text)."""
+
+    status: Status
+    reply: Reply | None = None
+    saved: Message | None = None
+    error: str = ""
 
 
 class InferenceWorker(QObject):
-    """Lives on its own QThread. Holds the only reference to the loaded model.
+    """Lives on its own QThread and holds the only reference to the loaded model.
 
-    Each turn goes through engine.chat, which saves the question and the growing reply in the
-    encrypted store. Text is emitted as it arrives; the GUI batches repaints. Cancel and
-    *answer now* go through a GenerationControl, which is safe to call from the GUI thread.
+    Each turn goes through engine.chat, which saves the question and the growing reply; the
+    store it is given routes those saves to the store's owner thread. Text is emitted as it
+    arrives; the GUI batches repaints.
     """
 
     model_loaded = Signal(str, int)  # display name, context size in tokens
     model_failed = Signal(object)  # the HearthError (ModelDoesNotFit, ModelError, …)
-    turn_started = Signal(object, int)  # stored question (engine.storage.Message), reply id
-    thinking_received = Signal(str)
-    answer_received = Signal(str)
-    notice_received = Signal(object)  # engine.inference.Notice
-    generation_finished = Signal(object)  # engine.inference.Reply
-    reply_saved = Signal(object)  # the stored reply (engine.storage.Message), however it ended
-    generation_failed = Signal(str)  # user message; the question and partial reply are kept
+    turn_started = Signal(int, object, int)  # request id, stored question, reply id
+    text_received = Signal(int, str, str)  # request id, "thinking" | "answer", text
+    notice_received = Signal(int, object)  # request id, engine.inference.Notice
+    turn_ended = Signal(int, object)  # request id, TurnOutcome: once per request, always
 
     def __init__(self, store: ConversationStore) -> None:
         super().__init__()
         self._store = store
-        self._chat: Chat | None = None
-        self._conversation_id: int | None = None
-        self._control = GenerationControl()
-        # Sampling, length and thinking budget for the next turns (None: the model's
-        # defaults from models.toml). Set from the GUI thread between turns.
-        self.options = GenerationOptions()
-        # Context size, threads and GPU layers for the next load (None: planned for this
-        # machine). Set from the GUI thread before emitting a load.
-        self.load_settings = LoadSettings()
+        self._session: ModelSession | None = None
 
-    @property
-    def conversation_id(self) -> int | None:
-        return self._chat.conversation_id if self._chat else self._conversation_id
-
-    @Slot(str)
-    def load(self, spec: str) -> None:
+    @Slot(str, object)
+    def load(self, spec: str, settings: LoadSettings) -> None:
         try:
             catalog = load_catalog()
             path, entry = resolve(catalog, spec or None)
-            ls = self.load_settings
             session = open_model(
                 Path(path),
                 entry=entry,
-                n_ctx=ls.n_ctx,
-                threads=ls.threads,
-                gpu_layers=ls.gpu_layers,
+                n_ctx=settings.n_ctx,
+                threads=settings.threads,
+                gpu_layers=settings.gpu_layers,
             )
         except HearthError as exc:
             self.model_failed.emit(exc)
             return
-        conversation_id = self.conversation_id
         self.unload()
-        self._chat = Chat(self._store, session, conversation_id)
+        self._session = session
         self.model_loaded.emit(session.display_name, session.n_ctx)
 
     @Slot(object)
-    def open_conversation(self, conversation_id: int | None) -> None:
-        """Answer in ``conversation_id`` from now on (None: a new one, made by the next send)."""
-        self._conversation_id = conversation_id
-        if self._chat is not None:
-            self._chat.conversation_id = conversation_id
-
-    @Slot(str)
-    def send(self, question: str) -> None:
-        self._start(
-            lambda chat, control: chat.send(question, self.options, control), (HearthError,)
-        )
-
-    @Slot(int)
-    def regenerate(self, reply_id: int) -> None:
-        self._start(
-            lambda chat, control: chat.regenerate(reply_id, self.options, control),
-            (HearthError, ValueError),
-        )
-
-    @Slot(int)
-    def continue_reply(self, reply_id: int) -> None:
-        self._start(
-            lambda chat, control: chat.continue_reply(reply_id, self.options, control),
-            (HearthError, ValueError),
-        )
-
-    @Slot(int, str)
-    def edit(self, message_id: int, new_text: str) -> None:
-        self._start(
-            lambda chat, control: chat.edit(message_id, new_text, self.options, control),
-            (HearthError, ValueError),
-        )
-
-    def _start(
-        self,
-        make_turn: Callable[[Chat, GenerationControl], Turn],
-        errors: tuple[type[Exception], ...],
-    ) -> None:
-        """Make a turn with a fresh GenerationControl and stream it; ``errors`` raised while
-        making it are reported through ``generation_failed``."""
-        chat = self._chat
-        if chat is None:
-            self.generation_failed.emit("No model is loaded yet.")
-            return
-        self._control = GenerationControl()
+    def run_turn(self, request: TurnRequest) -> None:
+        outcome = TurnOutcome("error", error=UNEXPECTED)
         try:
-            turn = make_turn(chat, self._control)
-        except errors as exc:
-            self.generation_failed.emit(getattr(exc, "full_message", str(exc)))
-            return
-        self._run(turn)
+            outcome = self._run(request)
+        except Exception as exc:  # a bug: the reply says so, and the window stays usable
+            log.error("turn failed unexpectedly: %s", type(exc).__name__)
+        finally:
+            self.turn_ended.emit(request.id, outcome)
 
-    def _run(self, turn: Turn) -> None:
-        self.turn_started.emit(turn.question, turn.reply_id)
-        finished = None
+    def _run(self, request: TurnRequest) -> TurnOutcome:
+        if self._session is None:
+            return TurnOutcome("error", error=NO_MODEL)
+        chat = Chat(self._store, self._session, request.conversation_id)
         try:
-            for chunk in turn:
-                if isinstance(chunk, Answer):
-                    self.answer_received.emit(chunk.text)
-                elif isinstance(chunk, Thinking):
-                    self.thinking_received.emit(chunk.text)
-                elif isinstance(chunk, Notice):
-                    self.notice_received.emit(chunk)
-                elif isinstance(chunk, Finished):
-                    finished = chunk.reply  # announced once the turn is saved, below
+            turn = _make_turn(chat, request)
+        except (HearthError, ValueError) as exc:
+            return TurnOutcome("error", error=getattr(exc, "full_message", str(exc)))
+        self.turn_started.emit(request.id, turn.question, turn.reply_id)
+        try:
+            self._stream(request.id, turn)
         except HearthError as exc:
-            if turn.reply is not None:
-                self.reply_saved.emit(turn.reply)
-            self.generation_failed.emit(exc.full_message)
-            return
-        if turn.reply is not None:
-            self.reply_saved.emit(turn.reply)
-        if finished is not None:
-            self.generation_finished.emit(finished)
+            return TurnOutcome("error", turn.result, turn.reply, exc.full_message)
+        except Exception as exc:
+            log.error("turn failed unexpectedly: %s", type(exc).__name__)
+            return TurnOutcome("error", turn.result, turn.reply, UNEXPECTED)
+        cancelled = turn.result is None or turn.result.finish_reason is FinishReason.CANCELLED
+        return TurnOutcome("interrupted" if cancelled else "done", turn.result, turn.reply)
+
+    def _stream(self, request_id: int, turn: Turn) -> None:
+        for chunk in turn:
+            if isinstance(chunk, Answer):
+                self.text_received.emit(request_id, "answer", chunk.text)
+            elif isinstance(chunk, Thinking):
+                self.text_received.emit(request_id, "thinking", chunk.text)
+            elif isinstance(chunk, Notice):
+                self.notice_received.emit(request_id, chunk)
+            elif isinstance(chunk, Finished):
+                pass  # the outcome is told once the turn is saved
 
     @Slot()
     def forget_context(self) -> None:
         """Wipe the last turns from the model's memory (the app is locking). Queued behind a
         reply that is stopping, so it runs once that loop has ended."""
-        if self._chat is not None:
-            self._chat.session.forget()
-
-    def cancel(self) -> None:
-        """Called from the GUI thread: only sets a flag the generation loop checks."""
-        self._control.cancel()
-
-    def answer_now(self) -> None:
-        self._control.answer_now()
+        if self._session is not None:
+            self._session.forget()
 
     @Slot()
     def unload(self) -> None:
-        if self._chat is not None:
-            self._conversation_id = self._chat.conversation_id
-            self._chat.session.close()
-            self._chat = None
+        if self._session is not None:
+            session, self._session = self._session, None
+            session.close()
+
+
+def _make_turn(chat: Chat, request: TurnRequest) -> Turn:
+    """Raises: HearthError, ValueError (the request no longer fits the stored messages)."""
+    control, options = request.control, request.options
+    if request.kind is TurnKind.SEND:
+        return chat.send(request.text, options, control)
+    if request.message_id is None:
+        raise ValueError("this request needs a message")
+    if request.kind is TurnKind.REGENERATE:
+        return chat.regenerate(request.message_id, options, control)
+    if request.kind is TurnKind.CONTINUE:
+        return chat.continue_reply(request.message_id, options, control)
+    return chat.edit(request.message_id, request.text, options, control)

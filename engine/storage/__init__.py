@@ -28,9 +28,11 @@ from engine.storage.errors import (
     StorageError,
     StorageIOError,
     StoreClosed,
+    StoreThreadError,
     WrongKey,
 )
 from engine.storage.keys import Keychain, Protection
+from engine.storage.owner import StoreOwner
 from engine.storage.store import ConversationStore, default_path, open_memory_store, open_store
 from engine.storage.types import (
     Conversation,
@@ -70,6 +72,8 @@ __all__ = [
     "StorageError",
     "StorageIOError",
     "StoreClosed",
+    "StoreOwner",
+    "StoreThreadError",
     "WrongKey",
     "default_path",
     "open_memory_store",

@@ -159,3 +159,11 @@ class StoreClosed(StorageError):
 
     def __init__(self) -> None:
         super().__init__("The conversation store is closed.")
+
+
+class StoreThreadError(RuntimeError):
+    """A programming error, never shown as such: the store was called from a thread other
+    than the one that owns it (``engine.storage.owner.StoreOwner``)."""
+
+    def __init__(self) -> None:
+        super().__init__("the conversation store was used off its owner thread")

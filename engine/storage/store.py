@@ -44,6 +44,7 @@ from engine.storage.errors import (
     ReplyNotStreaming,
     StorageError,
     StoreClosed,
+    StoreThreadError,
     WrongKey,
 )
 from engine.storage.keys import DbKey, Keychain, Passphrase, Protection, RawKey, new_raw_key
@@ -171,7 +172,7 @@ class ConversationStore:
         self._key: DbKey | None = key
         self._protection: Protection = protection
         self._keychain = keychain
-        self._lock = threading.RLock()
+        self._lock = _ThreadGuard()
         self._synchronous = "NORMAL"
         self._last_durable = time.monotonic()
         self._locked = False
@@ -213,6 +214,11 @@ class ConversationStore:
     @property
     def closed(self) -> bool:
         return self._conn is None
+
+    def bind_thread(self, ident: int | None) -> None:
+        """Refuse calls from any thread but ``ident`` (None: any thread may call again).
+        ``StoreOwner`` binds its thread; nothing else needs this."""
+        self._lock.owner = ident
 
     def close(self) -> None:
         """Close the database (idempotent)."""
@@ -855,6 +861,24 @@ class ConversationStore:
         if db.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,)).fetchone() is None:
             return RecordNotFound("That message no longer exists.")
         return ReplyNotStreaming("That reply has already been finished.")
+
+
+class _ThreadGuard:
+    """The store's lock; once a thread is bound, also the check that no other thread uses
+    the connection (``StoreThreadError``: a bug in the caller, never a race in the field)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.owner: int | None = None
+
+    def __enter__(self) -> None:
+        owner = self.owner
+        if owner is not None and threading.get_ident() != owner:
+            raise StoreThreadError()
+        self._lock.acquire()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._lock.release()
 
 
 def _time(value: float) -> datetime:

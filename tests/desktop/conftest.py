@@ -13,16 +13,22 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from desktop.main_window import MainWindow
-from engine.storage import ConversationStore
+from engine.storage import ConversationStore, StoreOwner
 from tests.desktop.window_helpers import LOAD_MS, SHORT, _window
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, starter_model_path: Path, store: ConversationStore
-) -> Iterator[MainWindow]:
-    w = _window(qtbot, store)
-    w.worker.options = SHORT  # the starter model can ramble for thousands of tokens
-    qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
+def owner(store: ConversationStore) -> Iterator[StoreOwner]:
+    """The store's owner thread, as the app runs it: while it runs, only it may use the store."""
+    o = StoreOwner(store)
+    yield o
+    o.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, starter_model_path: Path, owner: StoreOwner) -> Iterator[MainWindow]:
+    w = _window(qtbot, owner)
+    w.session.options = SHORT  # the starter model can ramble for thousands of tokens
+    qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
     yield w
     w.close()

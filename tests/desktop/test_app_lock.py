@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-import desktop.main_window
+import desktop.window_lock
 from desktop import app_lock
 from desktop.main_window import MainWindow
 from desktop.settings import AppSettings
 from engine.inference import GenerationOptions
-from tests.desktop.window_helpers import REPLY_MS, ask, shown
+from tests.desktop.window_helpers import REPLY_MS, ask, db, shown
 
 SECRET = "pineapple"
 
@@ -73,46 +73,49 @@ def test_lock_hides_conversations_closes_the_store_and_needs_the_passcode(
     assert SECRET not in visible_text(window)
     assert not window.sidebar.isVisible() and not window.transcript.isVisible()
     assert window.windowTitle() == "Hearth"
-    assert window.store.locked and window.store._conn is None and window.store._key is None
+    store = window.owner.store
+    assert window.owner.call(lambda: store.locked and store._conn is None and store._key is None)
     # The model's KV cache held the conversation's tokens: wiped too.
-    session = window.worker._chat.session
+    session = window.session.worker._session
     qtbot.waitUntil(lambda: session._cached == [], timeout=10_000)
 
     window.lock_screen.passcode_edit.setText("0000")
     window.lock_screen.unlock_button.click()
     qtbot.waitUntil(window.lock_screen.problem_label.isVisible, timeout=5000)
     assert "Wrong passcode" in window.lock_screen.problem_label.text()
-    assert window.is_locked() and window.store.locked
+    assert window.is_locked() and db(window).locked
     assert SECRET not in visible_text(window)
 
     window.lock_screen.passcode_edit.setText("4321")
     qtbot.keyClick(window.lock_screen.passcode_edit, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: not window.is_locked() and len(shown(window)) == 2, timeout=10_000)
-    assert not window.store.locked
+    assert not db(window).locked
     assert shown(window)[0] == ("user", f"My secret word is {SECRET}. Repeat it.")
     assert window.sidebar.isVisible()
 
 
 def test_locking_stops_a_reply_before_closing_the_store(qtbot: QtBot, window: MainWindow):
-    window.worker.options = GenerationOptions(max_tokens=1000)
-    window.composer.set_text("Write a long story about the sea.")
-    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS) as saved:
+    window.session.options = GenerationOptions(max_tokens=1000)
+    qtbot.keyClicks(window.composer.text_edit, "Write a long story about the sea.")
+    with qtbot.waitSignal(window.session.turn_finished, timeout=REPLY_MS) as saved:
         qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Return)
         qtbot.waitUntil(lambda: len(shown(window)[1][1]) > 60, timeout=REPLY_MS)
         with qtbot.waitSignal(window.store_locked, timeout=REPLY_MS):
-            window.lock()
+            qtbot.keyClick(
+                window.composer.text_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier
+            )
             assert window.lock_screen.isVisible()  # hidden at once, closed once stopped
             assert not window.lock_screen.unlock_button.isEnabled()
     assert saved.args[0].status == "interrupted"
-    assert window.store.locked
+    assert db(window).locked
     window.lock_screen.unlock_button.click()  # no passcode set: Unlock just reopens
     qtbot.waitUntil(lambda: not window.is_locked(), timeout=10_000)
-    (conv,) = window.store.list_conversations()
-    assert window.store.active_path(conv.id)[1].status == "interrupted"
+    (conv,) = db(window).list_conversations()
+    assert db(window).active_path(conv.id)[1].status == "interrupted"
 
 
 def test_idle_time_locks_and_input_resets_it(qtbot: QtBot, window: MainWindow, monkeypatch):
-    monkeypatch.setattr(desktop.main_window, "IDLE_UNIT_MS", 600)  # "a minute" is 0.6 s here
+    monkeypatch.setattr(desktop.window_lock, "IDLE_UNIT_MS", 600)  # "a minute" is 0.6 s here
     window._use_settings(AppSettings(lock_idle_minutes=1))
     target = window.composer.text_edit
     for _ in range(12):  # 1.2 s of someone moving the mouse: no lock
@@ -131,4 +134,4 @@ def test_idle_time_locks_and_input_resets_it(qtbot: QtBot, window: MainWindow, m
     assert not window.is_locked()
     with qtbot.waitSignal(window.store_locked, timeout=5000):
         pass  # nobody there: it locks by itself
-    assert window.is_locked() and window.store.locked
+    assert window.is_locked() and db(window).locked

@@ -17,7 +17,7 @@ from desktop.main_window import MainWindow, download_hosts
 from engine.policy import Action, EgressAttempt, Mode
 from engine.policy.privacy_check import data_locations
 from engine.storage import Keychain
-from tests.desktop.window_helpers import ask
+from tests.desktop.window_helpers import ask, db
 
 
 def _click_toggle(qtbot: QtBot, window: MainWindow) -> None:
@@ -78,7 +78,7 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(
 
 
 def test_privacy_panel_shows_ledger_protection_and_locations(qtbot: QtBot, window: MainWindow):
-    store = window.store
+    store = db(window)
     for host in ("a.example", "b.example"):
         store.record_egress(
             EgressAttempt(
@@ -118,7 +118,7 @@ def test_forget_everything_asks_then_deletes_all_and_closes(
 ):
     ask(qtbot, window, "Remember the word turnip.")
     app_lock.set_passcode("2468")
-    path = window.store.path
+    path = db(window).path
     assert path.exists() and keychain.load() is not None
     defaults = []
 
@@ -133,12 +133,12 @@ def test_forget_everything_asks_then_deletes_all_and_closes(
     QTimer.singleShot(0, lambda: answer(False))
     dialog.forget_button.click()
     assert defaults == ["Cancel"]
-    assert path.exists() and window.store.list_conversations()  # Cancel touched nothing
+    assert path.exists() and db(window).list_conversations()  # Cancel touched nothing
 
     QTimer.singleShot(0, lambda: answer(True))
     with qtbot.waitSignal(window.everything_forgotten, timeout=10_000):
         dialog.forget_button.click()
-    assert window.store.closed
+    assert db(window).closed
     assert not path.exists()
     assert not any(path.parent.glob(path.name + "-*"))  # no WAL or journal left either
     assert keychain.load() is None

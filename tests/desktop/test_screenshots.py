@@ -21,7 +21,7 @@ from desktop.main_window import MainWindow
 from engine.catalog import Reasoning, load_catalog
 from engine.inference import ChatMessage, GenerationOptions, open_model
 from engine.inference.template import CHATML
-from engine.storage import ConversationStore, MessageStats
+from engine.storage import ConversationStore, MessageStats, StoreOwner
 from tests.desktop.window_helpers import LOAD_MS, _window, ask
 
 OUT = os.environ.get("HEARTH_SCREENSHOTS", "")
@@ -66,14 +66,14 @@ def _save(qtbot: QtBot, window: MainWindow, name: str) -> Path:
     "scheme", [Qt.ColorScheme.Light, Qt.ColorScheme.Dark], ids=["light", "dark"]
 )
 def test_window_screenshot(
-    qtbot: QtBot, store: ConversationStore, starter_model_path: Path, scheme: Qt.ColorScheme
+    qtbot: QtBot, owner: StoreOwner, starter_model_path: Path, scheme: Qt.ColorScheme
 ):
     _scheme(scheme)
-    w = _window(qtbot, store)
+    w = _window(qtbot, owner)
     try:
         w.resize(1200, 760)
-        w.worker.options = GenerationOptions(max_tokens=120, temperature=0)
-        qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
+        w.session.options = GenerationOptions(max_tokens=120, temperature=0)
+        qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
         ask(qtbot, w, "Give me three tips for a good night's sleep.")
         name = "window-light.png" if scheme == Qt.ColorScheme.Light else "window-dark.png"
         _save(qtbot, w, name)
@@ -113,10 +113,11 @@ def test_reasoning_screenshot(qtbot: QtBot, store: ConversationStore, starter_mo
             s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s, s.tokens_per_second
         ),
     )
-    w = _window(qtbot, store)
+    owner = StoreOwner(store)  # the window's store thread, made once the test has written
+    w = _window(qtbot, owner)
     try:
         w.resize(1200, 760)
-        qtbot.waitUntil(lambda: w._ready, timeout=LOAD_MS)
+        qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
         w.open_conversation(conv.id)
         qtbot.waitUntil(lambda: len(w.transcript.messages()) == 2)
         section = w.transcript.messages()[1].thinking_section
@@ -126,3 +127,4 @@ def test_reasoning_screenshot(qtbot: QtBot, store: ConversationStore, starter_mo
         _save(qtbot, w, "reasoning.png")
     finally:
         w.close()
+        owner.close()

@@ -14,8 +14,8 @@ from desktop.main_window import MainWindow
 from desktop.settings import AppSettings, LoadSettings
 from engine import paths
 from engine.catalog import Sampling
-from engine.storage import ConversationStore
-from tests.desktop.window_helpers import LOAD_MS, _window
+from engine.storage import StoreOwner
+from tests.desktop.window_helpers import LOAD_MS, _window, db
 
 
 def _open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
@@ -28,8 +28,9 @@ def _open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
 
 
 def test_settings_are_kept_encrypted_applied_and_read_back(
-    qtbot: QtBot, window: MainWindow, store: ConversationStore, starter_model_path: Path
+    qtbot: QtBot, window: MainWindow, owner: StoreOwner, starter_model_path: Path
 ):
+    store = db(window)
     conv = store.create_conversation("Trip")
     window.open_conversation(conv.id)
     dialog = _open_settings(qtbot, window)
@@ -47,12 +48,13 @@ def test_settings_are_kept_encrypted_applied_and_read_back(
     with qtbot.waitSignal(window.settings_saved, timeout=5000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
 
-    options = window.worker.options
+    options = window.session.options
     assert (options.temperature, options.top_k, options.top_p) == (0.7, 20, None)
     assert options.max_tokens == 48  # what was not a setting stays
-    assert window.worker.load_settings == LoadSettings(n_ctx=4096, threads=None, gpu_layers=3)
+    assert window.session.load_settings == LoadSettings(n_ctx=4096, threads=None, gpu_layers=3)
     assert "next time a model loads" in window.statusBar().currentMessage()
-    assert window._idle_timer.isActive() and window._idle_timer.interval() == 5 * 60_000
+    timer = window.locker.idle_timer
+    assert timer.isActive() and timer.interval() == 5 * 60_000
     assert store.get_setting("settings.temperature") == "0.7"
     assert store.get_conversation(conv.id).system_prompt == "Answer in French, Zanzibar style."
     assert app_lock.check_passcode("abcd")
@@ -64,15 +66,15 @@ def test_settings_are_kept_encrypted_applied_and_read_back(
                 assert b"Zanzibar" not in data and b"abcd" not in data, f
 
     window.close()
-    again = _window(qtbot, store)
+    again = _window(qtbot, owner)
     try:
         assert again.settings == AppSettings(
             temperature=0.7, top_k=20, n_ctx=4096, gpu_layers=3, lock_idle_minutes=5
         )
-        assert again.worker.options.temperature == 0.7
-        assert again.worker.load_settings.n_ctx == 4096
+        assert again.session.options.temperature == 0.7
+        assert again.session.load_settings.n_ctx == 4096
     finally:
-        qtbot.waitUntil(lambda: again._ready, timeout=LOAD_MS)
+        qtbot.waitUntil(lambda: again.session.ready, timeout=LOAD_MS)
         again.close()
 
 

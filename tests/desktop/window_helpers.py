@@ -8,26 +8,32 @@ from pytestqt.qtbot import QtBot
 
 from desktop.main_window import MainWindow
 from engine.inference import GenerationOptions
-from engine.storage import ConversationStore
+from engine.storage import ConversationStore, StoreOwner
 
 SHORT = GenerationOptions(max_tokens=48, temperature=0.0)
 LOAD_MS = 60_000
 REPLY_MS = 120_000
 
 
-def _window(qtbot: QtBot, store: ConversationStore) -> MainWindow:
-    w = MainWindow(store)
+def _window(qtbot: QtBot, owner: StoreOwner) -> MainWindow:
+    w = MainWindow(owner)
     qtbot.addWidget(w)
     w.show()
     return w
 
 
+def db(window: MainWindow) -> ConversationStore:
+    """The window's store as a test reads it: every call runs on the store's owner thread
+    (the store refuses any other while the window is open)."""
+    return window.owner.routed()
+
+
 def ask(qtbot: QtBot, window: MainWindow, text: str) -> None:
     """Type ``text`` and press Enter, then wait for the reply to finish and be saved."""
-    window.composer.set_text(text)
-    with qtbot.waitSignal(window.worker.reply_saved, timeout=REPLY_MS):
+    qtbot.keyClicks(window.composer.text_edit, text)
+    with qtbot.waitSignal(window.session.turn_finished, timeout=REPLY_MS):
         qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window._busy)
+    qtbot.waitUntil(lambda: not window.session.busy)
 
 
 def listed(window: MainWindow) -> list[int]:

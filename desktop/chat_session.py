@@ -1,0 +1,486 @@
+"""The chat's turn state, in one place: the open conversation, the model's readiness, the turn
+streaming now and those waiting, and what send, regenerate, edit, continue and stop do.
+
+The window and its parts ask the session; only the session talks to the model thread. A turn
+is one immutable ``TurnRequest`` whose cancel control is made here, so Stop always stops the
+turn it was pressed for. The view is addressed by message id: a placeholder id while a turn
+has none yet, the stored id once it has; a view that is gone (another conversation opened, the
+app locked) is skipped, never written.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from PySide6.QtCore import QObject, QThread, QTimer, Signal
+
+from desktop.background import BackgroundOp
+from desktop.settings import LoadSettings
+from desktop.widgets.transcript_view import TranscriptView
+from desktop.workers.inference_worker import (
+    InferenceWorker,
+    TurnKind,
+    TurnOutcome,
+    TurnRequest,
+)
+from engine.errors import HearthError
+from engine.inference import GenerationOptions, Notice
+from engine.storage import ConversationStore, Message, StoreOwner
+
+T = TypeVar("T")
+
+# Repaint streaming text at most this often (about 30 times a second).
+FLUSH_INTERVAL_MS = 33
+
+Branches = dict[int, tuple[int, int]]
+
+
+def placeholder_ids(request: TurnRequest) -> tuple[int, int]:
+    """(question, reply) ids for a turn's widgets until the stored ids arrive. Stored ids are
+    positive, so a negative id can never name a stored message."""
+    return -2 * request.id - 1, -2 * request.id
+
+
+@dataclass
+class _Stream:
+    """The turn the model thread is working on."""
+
+    request: TurnRequest
+    question_key: int | None  # the question widget's id (None: the turn asks no new question)
+    reply_key: int  # the reply widget's id: a placeholder until turn_started
+    conversation_id: int | None
+    pending: list[tuple[str, str]] = field(default_factory=list)  # ("thinking"|"answer", text)
+    missed: bool = False  # some text found no view (it was reopened or closed meanwhile)
+
+
+class ChatSession(QObject):
+    """Owns the turns of the chat shown in ``transcript``. Lives on the GUI thread."""
+
+    busy_changed = Signal(bool)  # a turn is running or waiting
+    idle = Signal()  # no turn runs and none waits (lock and forget wait for this)
+    conversation_changed = Signal(object)  # the open conversation's id, or None (a new chat)
+    conversations_changed = Signal()  # something the conversation list shows may have changed
+    model_loading = Signal()
+    model_loaded = Signal(str, int)  # display name, context size in tokens
+    model_failed = Signal(object)  # HearthError
+    reply_finished = Signal(object)  # TurnOutcome of a turn that generated (for stats)
+    turn_finished = Signal(object)  # TurnOutcome of every turn, once its view is updated
+    transcript_shown = Signal(bool)  # True: messages are shown; False: the empty new chat
+    status_message = Signal(str, int)  # text, milliseconds
+    error_raised = Signal(object)  # an exception from a store call, for the error presenter
+    returned = Signal(str)  # a question that was never sent: back to the composer
+    _run_requested = Signal(object)  # TurnRequest, to the worker (queued)
+    _load_requested = Signal(str, object)  # spec, LoadSettings
+    _forget_requested = Signal()
+
+    def __init__(
+        self,
+        owner: StoreOwner,
+        transcript: TranscriptView,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._owner = owner
+        self._transcript = transcript
+        self._conversation_id: int | None = None
+        self._view = 0  # counts views opened, so late results for an older one are dropped
+        self._ready = False
+        self._n_ctx = 0
+        self._stream: _Stream | None = None
+        self._waiting: deque[TurnRequest] = deque()
+        # Each waiting turn's (question id, reply id, view) in the transcript.
+        self._keys: dict[int, tuple[int | None, int, int]] = {}
+        self._busy_shown = False
+        self._closing = False
+        self.options = GenerationOptions()  # sampling for the next turns (from the settings)
+        self.load_settings = LoadSettings()
+
+        self._thread = QThread(self)
+        self._thread.setObjectName("inference")
+        self._worker = InferenceWorker(owner.routed())
+        self._worker.moveToThread(self._thread)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._run_requested.connect(self._worker.run_turn)
+        self._load_requested.connect(self._worker.load)
+        self._forget_requested.connect(self._worker.forget_context)
+        self._worker.model_loaded.connect(self._on_worker_model_loaded)
+        self._worker.model_failed.connect(self._on_worker_model_failed)
+        self._worker.turn_started.connect(self._on_worker_turn_started)
+        self._worker.text_received.connect(self._on_worker_text_received)
+        self._worker.notice_received.connect(self._on_worker_notice_received)
+        self._worker.turn_ended.connect(self._on_worker_turn_ended)
+        self._thread.start()
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_INTERVAL_MS)
+        self._flush_timer.timeout.connect(self._flush)
+
+        transcript.regenerate_requested.connect(self.regenerate)
+        transcript.edit_requested.connect(self.edit)
+        transcript.continue_requested.connect(self.continue_reply)
+        transcript.branch_requested.connect(self.switch_branch)
+        transcript.answer_now_requested.connect(self.answer_now)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    @property
+    def worker(self) -> InferenceWorker:
+        return self._worker
+
+    @property
+    def conversation_id(self) -> int | None:
+        return self._conversation_id
+
+    @property
+    def busy(self) -> bool:
+        """A turn is running, or waiting for the model or for the turn before it."""
+        return self._stream is not None or bool(self._waiting)
+
+    @property
+    def ready(self) -> bool:
+        return self._ready
+
+    @property
+    def n_ctx(self) -> int:
+        return self._n_ctx
+
+    # -- the model ------------------------------------------------------------------------------
+
+    def load(self, spec: str) -> None:
+        """Load ``spec`` (a catalog id or a path) on the model thread; turns asked for
+        meanwhile wait for it."""
+        self._ready = False
+        self.model_loading.emit()
+        self._load_requested.emit(spec, self.load_settings)
+
+    def _on_worker_model_loaded(self, name: str, n_ctx: int) -> None:
+        self._ready = True
+        self._n_ctx = n_ctx
+        self.model_loaded.emit(name, n_ctx)
+        self._dispatch()
+
+    def _on_worker_model_failed(self, exc: HearthError) -> None:
+        self.model_failed.emit(exc)
+        if self._stream is None:  # questions waiting for this model get its error
+            while self._waiting:
+                self._fail_waiting(self._waiting.popleft(), exc.user_message)
+            self._became_idle()
+
+    # -- opening conversations ------------------------------------------------------------------
+
+    def new_conversation(self) -> None:
+        """An empty chat; it is stored when its first question is sent. A running turn is
+        stopped (kept as 'interrupted')."""
+        self.stop()
+        self._view += 1
+        self._set_conversation(None)
+        self._transcript.clear()
+        self.transcript_shown.emit(False)
+
+    def open_conversation(self, conversation_id: int, *, scroll_to: int | None = None) -> None:
+        """Show a stored conversation's active branch (or, with ``scroll_to``, the branch that
+        holds that message, scrolled to it). A running turn is stopped first."""
+        if conversation_id == self._conversation_id and scroll_to is None:
+            return
+        self.stop()
+        self._view += 1
+        view = self._view
+        self._set_conversation(conversation_id)
+        store = self._owner.store
+
+        def load() -> tuple[list[Message], Branches]:
+            if scroll_to is not None:
+                target = store.get_message(scroll_to)
+                if target.id not in {m.id for m in store.active_path(conversation_id)}:
+                    store.switch_branch(target.id)  # a hit on another branch: show that one
+            return _path_and_branches(store, conversation_id)
+
+        def show(result: tuple[list[Message], Branches]) -> None:
+            if self._view != view:
+                return  # the person moved on meanwhile
+            self._transcript.set_messages(*result)
+            self.transcript_shown.emit(True)
+            if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
+                self._transcript.ensureWidgetVisible(w)
+
+        self._store_op(load, show)
+
+    def hide(self) -> None:
+        """Clear the view but remember the open conversation (the app locks)."""
+        self._view += 1
+        self._transcript.clear()
+
+    def reload(self) -> None:
+        """Show the open conversation again (after unlocking)."""
+        conversation_id, self._conversation_id = self._conversation_id, None
+        if conversation_id is None:
+            self.new_conversation()
+        else:
+            self.open_conversation(conversation_id)
+
+    def switch_branch(self, message_id: int, index: int) -> None:
+        if self.busy or message_id < 0 or self._conversation_id is None:
+            return
+        store, view, conversation_id = self._owner.store, self._view, self._conversation_id
+
+        def switch() -> tuple[list[Message], Branches]:
+            siblings = store.siblings(message_id)
+            store.switch_branch(siblings[max(0, min(index, len(siblings) - 1))].id)
+            return _path_and_branches(store, conversation_id)
+
+        def show(result: tuple[list[Message], Branches]) -> None:
+            if self._view == view:
+                self._transcript.set_messages(*result)
+
+        self._store_op(switch, show)
+
+    def _set_conversation(self, conversation_id: int | None) -> None:
+        if conversation_id != self._conversation_id:
+            self._conversation_id = conversation_id
+            self.conversation_changed.emit(conversation_id)
+
+    # -- turns ----------------------------------------------------------------------------------
+
+    def send(self, text: str) -> None:
+        """Ask ``text`` in the open conversation (a new one if none is open)."""
+        text = text.strip()
+        if not text:
+            return
+        request = self._request(TurnKind.SEND, text=text)
+        question_key, reply_key = placeholder_ids(request)
+        self._transcript.add_message("user", text, message_id=question_key)
+        self._transcript.add_message("assistant", message_id=reply_key, streaming=True)
+        self._enqueue(request, question_key, reply_key)
+
+    def regenerate(self, reply_id: int) -> None:
+        """A new answer beside ``reply_id``; the old one stays as a version."""
+        if self.busy or not self._ready or reply_id < 0:
+            return
+        request = self._request(TurnKind.REGENERATE, message_id=reply_id)
+        _, reply_key = placeholder_ids(request)
+        self._transcript.remove_from(reply_id)
+        self._transcript.add_message("assistant", message_id=reply_key, streaming=True)
+        self._enqueue(request, None, reply_key)
+
+    def edit(self, message_id: int, text: str) -> None:
+        """Ask the edited question beside ``message_id``; the original stays as a version."""
+        text = text.strip()
+        if self.busy or not self._ready or message_id < 0 or not text:
+            return
+        request = self._request(TurnKind.EDIT, text=text, message_id=message_id)
+        question_key, reply_key = placeholder_ids(request)
+        self._transcript.remove_from(message_id)
+        self._transcript.add_message("user", text, message_id=question_key)
+        self._transcript.add_message("assistant", message_id=reply_key, streaming=True)
+        self._enqueue(request, question_key, reply_key)
+
+    def continue_reply(self, reply_id: int) -> None:
+        """Continue a stopped reply where it ended; its text keeps growing in place."""
+        widget = self._transcript.message_widget(reply_id)
+        if (
+            self.busy
+            or not self._ready
+            or widget is None
+            or widget is not self._transcript.last_message()
+        ):
+            return
+        widget.set_status("streaming")
+        self._enqueue(self._request(TurnKind.CONTINUE, message_id=reply_id), None, reply_id)
+
+    def stop(self) -> None:
+        """Esc / Stop: end the running turn (what was written is kept) and drop the waiting
+        ones. A waiting question goes back to ``returned`` so no typed text is lost."""
+        if self._stream is not None:
+            self._stream.request.control.cancel()
+        while self._waiting:
+            self._fail_waiting(self._waiting.popleft(), "Stopped before it started.")
+        if self._stream is None:
+            self._became_idle()
+
+    def answer_now(self) -> None:
+        if self._stream is not None:
+            self._stream.request.control.answer_now()
+
+    def forget_context(self) -> None:
+        """Wipe the model's memory of the last turns (queued behind a stopping turn)."""
+        self._forget_requested.emit()
+
+    def shutdown(self) -> None:
+        """Stop the turn, let the model thread finish its loop, free the model there."""
+        if self._closing:
+            return
+        self._closing = True
+        self.stop()
+        self._flush_timer.stop()
+        self._thread.quit()
+        self._thread.wait()
+        self._worker.unload()
+
+    def _request(
+        self, kind: TurnKind, *, text: str = "", message_id: int | None = None
+    ) -> TurnRequest:
+        return TurnRequest(
+            kind, self._conversation_id, self.options, text=text, message_id=message_id
+        )
+
+    def _enqueue(self, request: TurnRequest, question_key: int | None, reply_key: int) -> None:
+        self._waiting.append(request)
+        self._keys[request.id] = (question_key, reply_key, self._view)
+        self.transcript_shown.emit(True)
+        self._transcript.scroll_to_bottom()
+        if not self._busy_shown:
+            self._busy_shown = True
+            self.busy_changed.emit(True)
+        if not self._ready:
+            self.status_message.emit("Waiting for the model to load…", 0)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Hand the next waiting turn to the model thread, once it is free and loaded."""
+        if self._stream is not None or not self._waiting or not self._ready or self._closing:
+            return
+        request = self._waiting.popleft()
+        question_key, reply_key, view = self._keys.pop(request.id)
+        if view != self._view:  # asked in a view that is gone: it waited, so it never ran
+            self._dispatch()
+            return
+        self._stream = _Stream(request, question_key, reply_key, request.conversation_id)
+        self._flush_timer.start()
+        self._run_requested.emit(request)
+
+    def _fail_waiting(self, request: TurnRequest, error: str) -> None:
+        _question, reply_key, view = self._keys.pop(request.id, (None, 0, -1))
+        if view == self._view and (widget := self._transcript.message_widget(reply_key)):
+            widget.finish("error")
+            widget.show_error(error)
+        if request.kind is TurnKind.SEND:
+            self.returned.emit(request.text)
+
+    # -- from the model thread ------------------------------------------------------------------
+
+    def _current(self, request_id: int) -> _Stream | None:
+        stream = self._stream
+        return stream if stream is not None and stream.request.id == request_id else None
+
+    def _on_worker_turn_started(self, request_id: int, question: Message, reply_id: int) -> None:
+        stream = self._current(request_id)
+        if stream is None:
+            return
+        stream.conversation_id = question.conversation_id
+        if (w := self._transcript.message_widget(stream.reply_key)) is not None:
+            w.set_message_id(reply_id)
+        if stream.question_key is not None and (
+            q := self._transcript.message_widget(stream.question_key)
+        ):
+            q.set_message_id(question.id)
+        stream.reply_key, stream.question_key = reply_id, question.id
+        if stream.request.conversation_id is None:
+            # A new chat was just stored: it is the open one if the person is still there.
+            if self._conversation_id is None and self._transcript.message_widget(reply_id):
+                self._set_conversation(question.conversation_id)
+            self.conversations_changed.emit()
+
+    def _on_worker_text_received(self, request_id: int, kind: str, text: str) -> None:
+        stream = self._current(request_id)
+        if stream is None:
+            return
+        pending = stream.pending
+        if pending and pending[-1][0] == kind:
+            pending[-1] = (kind, pending[-1][1] + text)
+        else:
+            pending.append((kind, text))
+
+    def _flush(self) -> None:
+        """Hand what arrived since the last flush to the view: one update per batch."""
+        stream = self._stream
+        if stream is None or not stream.pending:
+            return
+        pending, stream.pending = stream.pending, []
+        widget = self._transcript.message_widget(stream.reply_key)
+        if widget is None:
+            stream.missed = True
+            return
+        for kind, text in pending:
+            if kind == "thinking":
+                widget.append_thinking(text)
+            else:
+                widget.append_answer(text)
+
+    def _on_worker_notice_received(self, request_id: int, notice: Notice) -> None:
+        stream = self._current(request_id)
+        if stream is None:
+            return
+        self._flush()
+        if (widget := self._transcript.message_widget(stream.reply_key)) is not None:
+            widget.add_notice(notice)
+
+    def _on_worker_turn_ended(self, request_id: int, outcome: TurnOutcome) -> None:
+        stream = self._current(request_id)
+        if stream is None:
+            return
+        self._flush()
+        self._flush_timer.stop()
+        self._stream = None
+        widget = self._transcript.message_widget(stream.reply_key)
+        if widget is not None:
+            if stream.missed and outcome.saved is not None:
+                self._transcript.replace_message(outcome.saved)  # show all that was stored
+            else:
+                widget.finish(outcome.status, outcome.reply.stats if outcome.reply else None)
+            if outcome.error and (w := self._transcript.message_widget(stream.reply_key)):
+                w.show_error(outcome.error)
+        if outcome.reply is not None:
+            self.reply_finished.emit(outcome)
+        if outcome.saved is not None:
+            self._refresh_branches(outcome.saved.conversation_id)
+            self.conversations_changed.emit()
+        self.turn_finished.emit(outcome)
+        if self._waiting:
+            self._dispatch()
+        else:
+            self._became_idle()
+
+    def _became_idle(self) -> None:
+        if self._stream is None and not self._waiting and self._busy_shown:
+            self._busy_shown = False
+            self.busy_changed.emit(False)
+            self.idle.emit()
+
+    def _refresh_branches(self, conversation_id: int) -> None:
+        """Version switchers for the shown messages (an edit or regenerate adds versions),
+        and the stored stats of the finished reply."""
+        if conversation_id != self._conversation_id:
+            return
+        store, view = self._owner.store, self._view
+
+        def show(result: tuple[list[Message], Branches]) -> None:
+            if self._view != view:
+                return
+            path, branches = result
+            for message in path:
+                if (w := self._transcript.message_widget(message.id)) is not None:
+                    w.set_branch(*branches.get(message.id, (0, 1)))
+                    if message.stats is not None:
+                        w.set_stats(message.stats)
+
+        self._store_op(lambda: _path_and_branches(store, conversation_id), show)
+
+    def _store_op(self, fn: Callable[[], T], on_success: Callable[[T], object]) -> None:
+        BackgroundOp(self, fn).success(on_success).failure(self.error_raised.emit).run(self._owner)
+
+
+def _path_and_branches(
+    store: ConversationStore, conversation_id: int
+) -> tuple[list[Message], Branches]:
+    """A conversation's active path, and (index among siblings, count) for each message of it
+    that has siblings. Runs on the store's owner thread."""
+    path = store.active_path(conversation_id)
+    branches = {}
+    for m in path:
+        siblings = store.siblings(m.id)
+        if len(siblings) > 1:
+            branches[m.id] = ([s.id for s in siblings].index(m.id), len(siblings))
+    return path, branches
