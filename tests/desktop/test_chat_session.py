@@ -83,7 +83,7 @@ def test_pressed_while_a_reply_starts_or_streams_nothing_sticks(
     assert not window.composer.is_busy()
 
     if action == "lock":
-        qtbot.waitUntil(lambda: window.lock_screen.unlock_button.isEnabled(), timeout=10_000)
+        qtbot.waitUntil(window.lock_screen.unlock_button.isEnabled, timeout=10_000)
         qtbot.mouseClick(window.lock_screen.unlock_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: not window.is_locked(), timeout=10_000)
     if action == "other conversation":
@@ -172,7 +172,7 @@ def test_an_unexpected_error_in_the_model_thread_shows_on_that_reply(
 ):
     real = ModelSession.stream_chat
 
-    def breaks_after_three_chunks(self, *args, **kwargs):  # noqa: ANN001, ANN202
+    def breaks_after_three_chunks(self, *args, **kwargs):
         for n, chunk in enumerate(real(self, *args, **kwargs)):
             if n == 3:
                 raise RuntimeError("a bug, not a HearthError")
