@@ -102,6 +102,10 @@ if [[ ! -f $stamp || "$(cat "$stamp")" != "$want" ]]; then
   say "installing Python packages"
   $VPY -m pip install --quiet --upgrade pip
   $VPY -m pip install --quiet --find-links "$wheels" -e '.[dev]'
+  # pip keeps an installed llama-cpp-python of the same version: a rebuilt wheel (other
+  # backend or flags) must replace it explicitly.
+  $VPY -m pip install --quiet --no-deps --force-reinstall \
+    "$wheels"/llama_cpp_python-"$LLAMA_CPP_PYTHON"-*.whl
   echo "$want" > "$stamp"
 fi
 
