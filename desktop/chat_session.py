@@ -94,6 +94,9 @@ class ChatSession(QObject):
         # Each waiting turn's (question id, reply id, view) in the transcript.
         self._keys: dict[int, tuple[int | None, int, int]] = {}
         self._busy_shown = False
+        # Questions sent while the open conversation is still being read: asked once shown
+        # (showing it would otherwise replace their messages in the view).
+        self._after_load: list[str] | None = None
         self._closing = False
         self.options = GenerationOptions()  # sampling for the next turns (from the settings)
         self.load_settings = LoadSettings()
@@ -176,6 +179,7 @@ class ChatSession(QObject):
         stopped (kept as 'interrupted')."""
         self.stop()
         self._view += 1
+        self._drop_after_load()
         self._set_conversation(None)
         self._transcript.clear()
         self.transcript_shown.emit(False)
@@ -189,6 +193,8 @@ class ChatSession(QObject):
         self._view += 1
         view = self._view
         self._set_conversation(conversation_id)
+        self._drop_after_load()
+        self._after_load = []
         store = self._owner.store
 
         def load() -> tuple[list[Message], Branches]:
@@ -205,12 +211,23 @@ class ChatSession(QObject):
             self.transcript_shown.emit(True)
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
                 self._transcript.ensureWidgetVisible(w)
+            waiting, self._after_load = self._after_load or [], None
+            for text in waiting:
+                self.send(text)
 
-        self._store_op(load, show)
+        def failed(exc: Exception) -> None:
+            if self._view == view:
+                waiting, self._after_load = self._after_load or [], None
+                for text in waiting:
+                    self.returned.emit(text)
+            self.error_raised.emit(exc)
+
+        BackgroundOp(self, load).success(show).failure(failed).run(self._owner)
 
     def hide(self) -> None:
         """Clear the view but remember the open conversation (the app locks)."""
         self._view += 1
+        self._drop_after_load()
         self._transcript.clear()
 
     def reload(self) -> None:
@@ -237,6 +254,11 @@ class ChatSession(QObject):
 
         self._store_op(switch, show)
 
+    def _drop_after_load(self) -> None:
+        waiting, self._after_load = self._after_load or [], None
+        for text in waiting:
+            self.returned.emit(text)
+
     def _set_conversation(self, conversation_id: int | None) -> None:
         if conversation_id != self._conversation_id:
             self._conversation_id = conversation_id
@@ -248,6 +270,9 @@ class ChatSession(QObject):
         """Ask ``text`` in the open conversation (a new one if none is open)."""
         text = text.strip()
         if not text:
+            return
+        if self._after_load is not None:
+            self._after_load.append(text)
             return
         request = self._request(TurnKind.SEND, text=text)
         question_key, reply_key = placeholder_ids(request)

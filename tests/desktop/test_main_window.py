@@ -58,8 +58,9 @@ def test_send_streams_a_reply_and_saves_it(qtbot: QtBot, window: MainWindow):
     assert path[0].content == "What is the capital of France?"
     assert path[1].status == "done"
     assert path[1].content == window.transcript.messages()[1].text()
-    used = path[1].prompt_tokens + path[1].generated_tokens
-    assert window.composer.token_label.text() == f"{used:,} / 2,048 tokens"
+    assert path[1].stats is not None
+    used = path[1].stats.prompt_tokens + path[1].stats.generated_tokens
+    assert window.composer.token_label.text() == f"{used:,} / {window.session.n_ctx:,} tokens"
     qtbot.waitUntil(lambda: listed(window) == [conv.id])
     assert "tokens/s" in window.transcript.messages()[1].toolTip()  # stats on hover
 
