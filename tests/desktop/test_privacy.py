@@ -13,7 +13,8 @@ import engine.policy
 from desktop import app_lock
 from desktop.dialogs.privacy_confirm_dialog import PrivacyConfirmDialog
 from desktop.dialogs.privacy_dialog import PrivacyDialog
-from desktop.main_window import MainWindow, download_hosts
+from desktop.main_window import MainWindow
+from engine.catalog import load_catalog
 from engine.policy import Action, EgressAttempt, Mode
 from engine.policy.privacy_check import data_locations
 from engine.storage import Keychain
@@ -52,7 +53,7 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(
     # Exactly what a download may reach: the catalog's host and the CDN it redirects to.
     assert (
         hosts
-        == tuple(download_hosts())
+        == tuple(load_catalog().download_hosts())
         == ("hf.co", "*.hf.co", "huggingface.co", "*.huggingface.co")
     )
     assert cancel_is_default and mode_while_asking is Mode.LOCAL_ONLY
