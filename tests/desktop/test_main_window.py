@@ -84,7 +84,7 @@ def test_stop_keeps_a_long_reply_and_continue_finishes_it(qtbot: QtBot, window: 
     assert widget.continue_button.isVisible()
     window.session.options = GenerationOptions(max_tokens=16, temperature=0.0)
     with qtbot.waitSignal(window.session.turn_finished, timeout=REPLY_MS) as saved_again:
-        widget.continue_button.click()
+        qtbot.mouseClick(widget.continue_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.session.busy)
     continued = saved_again.args[0].saved
     assert continued.id == reply.id and continued.status == "done"
@@ -101,12 +101,14 @@ def test_regenerate_then_switch_branches(qtbot: QtBot, window: MainWindow):
     first = window.transcript.messages()[1]
     first_text, first_id = first.text(), first.message_id()
     with qtbot.waitSignal(window.session.turn_finished, timeout=REPLY_MS):
-        first.regenerate_button.click()
+        qtbot.mouseClick(first.regenerate_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.transcript.messages()[1].branch_label_text() == "2/2")
     assert len(window.transcript.messages()) == 2
     second = window.transcript.messages()[1]
     assert second.message_id() != first_id
-    second.previous_button.click()  # ‹ : back to the first version
+    qtbot.mouseClick(
+        second.previous_button, Qt.MouseButton.LeftButton
+    )  # ‹ : back to the first version
     qtbot.waitUntil(lambda: window.transcript.messages()[1].message_id() == first_id)
     assert window.transcript.messages()[1].text() == first_text
     assert window.transcript.messages()[1].branch_label_text() == "1/2"
@@ -118,7 +120,7 @@ def test_edit_and_resend_makes_a_new_branch(qtbot: QtBot, window: MainWindow):
     question.begin_edit()
     question.edit_box.setPlainText("Name an animal.")
     with qtbot.waitSignal(window.session.turn_finished, timeout=REPLY_MS):
-        question.save_button.click()
+        qtbot.mouseClick(question.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not window.session.busy)
     assert shown(window)[0] == ("user", "Name an animal.")
     (conv,) = db(window).list_conversations()
@@ -157,19 +159,35 @@ def test_search_finds_and_opens_a_conversation(qtbot: QtBot, window: MainWindow)
     assert window.session.conversation_id == zebra_conv
 
 
+def _press_delete_on(qtbot: QtBot, window: MainWindow, conversation_id: int) -> None:
+    """Click the conversation in the sidebar, then press Delete there."""
+    model, view = window.sidebar.model, window.sidebar.list_view
+    row = next(
+        r
+        for r in range(model.rowCount())
+        if model.conversation_id(model.index(r, 0)) == conversation_id
+    )
+    qtbot.mouseClick(
+        view.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=view.visualRect(model.index(row, 0)).center(),
+    )
+    qtbot.keyClick(view, Qt.Key.Key_Delete)
+
+
 def test_delete_then_undo_then_delete_for_good(qtbot: QtBot, window: MainWindow, monkeypatch):
     monkeypatch.setattr(desktop.conversation_list, "UNDO_DELETE_MS", 300)
     ask(qtbot, window, "Say hi.")
     (conv,) = db(window).list_conversations()
     qtbot.waitUntil(lambda: listed(window) == [conv.id])
-    window.sidebar.delete_requested.emit(conv.id)
+    _press_delete_on(qtbot, window, conv.id)
     assert listed(window) == []
     assert window.undo_button.isVisible()
     assert window.transcript.messages() == []  # it was open: the view moved to a new chat
-    window.undo_button.click()
+    qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
     assert listed(window) == [conv.id]
     assert db(window).list_conversations() != []
-    window.sidebar.delete_requested.emit(conv.id)
+    _press_delete_on(qtbot, window, conv.id)
     qtbot.waitUntil(lambda: db(window).list_conversations() == [], timeout=5000)
     assert not window.undo_button.isVisible()
 
