@@ -19,17 +19,17 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+from jinja2 import TemplateSyntaxError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from engine.catalog._files import CHUNK, check_free_space, sha256_file
 from engine.catalog.catalog import Catalog, CatalogModel
 from engine.catalog.gguf_info import GGUFInfo, read_gguf
 from engine.catalog.pins import all_pins, expected_sha256, pin
+from engine.chat_template import MAX_TEMPLATE_CHARS, ChatMessage, ChatTemplate, Role
 from engine.errors import Cancelled, ImportRejected, ModelError, NotEnoughDiskSpace
 from engine.paths import ensure_private_dir, fsync_dir, models_dir
-
-if TYPE_CHECKING:
-    from engine.inference.types import Role
 
 # Longest prompt a sample conversation may render to; more means a runaway template.
 MAX_RENDERED_CHARS = 256 * 1024
@@ -58,12 +58,6 @@ def check_chat_template(source: str) -> None:
 
     Raises: ImportRejected with the reason.
     """
-    from jinja2 import TemplateSyntaxError, nodes  # noqa: PLC0415
-    from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: PLC0415
-
-    from engine.inference.template import MAX_TEMPLATE_CHARS, ChatTemplate  # noqa: PLC0415
-    from engine.inference.types import ChatMessage  # noqa: PLC0415
-
     if len(source) > MAX_TEMPLATE_CHARS:
         raise ImportRejected(
             f"The model's chat template is too large ({len(source):,} characters; Hearth "

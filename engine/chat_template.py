@@ -1,20 +1,37 @@
-"""Chat templates rendered in a sandboxed Jinja environment.
+"""Chat templates: the messages they take, rendered in a sandboxed Jinja environment.
 
 GGUF files carry their own Jinja chat template; a template is code from whoever made the file,
 so it runs in Jinja's ImmutableSandboxedEnvironment, which refuses attribute access to Python
 internals (``__class__``, ``__globals__`` …) and mutation of passed-in objects.
+
+Both ``engine.catalog`` (the importer checks a file's template) and ``engine.inference``
+(sessions render it) use this module, and it imports neither: it sits below both, so
+inference depends on the catalog and never the other way round.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from jinja2 import TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from engine.errors import ModelError
-from engine.inference.types import ChatMessage
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn as the model sees it. Assistant turns carry the answer only: earlier thinking
+    is never sent back to the model."""
+
+    role: Role
+    content: str
+
 
 MAX_TEMPLATE_CHARS = 64 * 1024
 
