@@ -1,17 +1,15 @@
-"""File helpers the model manager shares: hashing with progress and cancel, private atomic
-writes, and the models folder's free space."""
+"""File helpers the model manager shares: hashing with progress and cancel, and the models
+folder's free space. (Private atomic writes are :func:`engine.paths.write_private_atomic`.)"""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from engine.errors import Cancelled, NotEnoughDiskSpace
-from engine.paths import fsync_dir
 
 CHUNK = 1024 * 1024
 MIB = 1024**2
@@ -40,27 +38,6 @@ def sha256_file(
             if progress is not None:
                 progress(done)
     return digest.hexdigest()
-
-
-def write_private_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by the owner only: a temporary file created 0600
-    before any byte is written, fsynced, then renamed over ``path``.
-
-    Raises: OSError.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # an existing temp file keeps its old mode through O_CREAT
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
 
 
 def check_free_space(folder: Path, needed: int, what: str) -> None:
