@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.catalog.plan import format_size
 from engine.errors import Cancelled, NotEnoughDiskSpace
 
 CHUNK = 1024 * 1024
@@ -49,14 +50,6 @@ def check_free_space(folder: Path, needed: int, what: str) -> None:
     free = shutil.disk_usage(folder).free
     if needed + DISK_MARGIN > free:
         raise NotEnoughDiskSpace(
-            f"Not enough disk space for {what}: it needs {_size(needed)} more (plus "
-            f"{_size(DISK_MARGIN)} kept free) and {folder} has {_size(free)} free."
+            f"Not enough disk space for {what}: it needs {format_size(needed)} more (plus "
+            f"{format_size(DISK_MARGIN)} kept free) and {folder} has {format_size(free)} free."
         )
-
-
-def _size(n: int) -> str:
-    if n >= 10**9:
-        return f"{n / 1e9:.1f} GB"
-    if n >= 10**6:
-        return f"{n / 1e6:.0f} MB"
-    return f"{n / 1e3:.0f} kB"

@@ -142,8 +142,13 @@ def format_gb(n: int) -> str:
 
 
 def format_size(n: int) -> str:
-    """A file size for people: "4.7 GB", or "98 MB" below a gigabyte."""
-    return format_gb(n) if n >= 1e9 else f"{n / 1e6:.0f} MB"
+    """A file or disk size for people: "4.7 GB", "98 MB" below a gigabyte, "512 kB" below a
+    megabyte."""
+    if n >= 1e9:
+        return format_gb(n)
+    if n >= 1e6:
+        return f"{n / 1e6:.0f} MB"
+    return f"{n / 1e3:.0f} kB"
 
 
 def _contexts(shape: ModelShape, requested: int | None) -> list[int]:
