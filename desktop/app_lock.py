@@ -11,7 +11,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import os
 import secrets
 from pathlib import Path
 
@@ -55,7 +54,7 @@ def set_passcode(passcode: str, path: Path | None = None) -> None:
         "salt": salt.hex(),
         "hash": _hash(passcode, salt, N, R, P).hex(),
     }
-    _write_private(path, json.dumps(record).encode())
+    paths.write_private_atomic(path, json.dumps(record).encode())
 
 
 def clear_passcode(path: Path | None = None) -> None:
@@ -73,27 +72,3 @@ def check_passcode(passcode: str, path: Path | None = None) -> bool:
     except (OSError, ValueError, KeyError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    """Temp file created 0600 before any byte is written, fsynced, then renamed over."""
-    paths.ensure_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        if hasattr(os, "fchmod"):  # POSIX; os.open's mode already applied, umask aside
-            os.fchmod(fd, 0o600)
-        os.write(fd, data)
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
-        raise
-    os.close(fd)
-    os.replace(tmp, path)
-    with contextlib.suppress(OSError):  # not every platform can fsync a directory
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)

@@ -6,6 +6,7 @@ No version in the paths: an upgrade must find the same profile.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -78,3 +79,27 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def write_private_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` readable by the owner only: a new temporary file beside it,
+    0600 before any byte is written, fsynced, then renamed over ``path`` and the rename made
+    durable. The folder is created owner-only when missing. ``path`` is never half-written.
+
+    Raises: OSError.
+    """
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):  # exactly 0600 whatever the umask (POSIX only)
+                os.fchmod(fh.fileno(), 0o600)
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)

@@ -1,17 +1,16 @@
-"""File helpers the model manager shares: hashing with progress and cancel, private atomic
-writes, and the models folder's free space."""
+"""File helpers the model manager shares: hashing with progress and cancel, and the models
+folder's free space. (Private atomic writes are :func:`engine.paths.write_private_atomic`.)"""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from engine.catalog.plan import format_size
 from engine.errors import Cancelled, NotEnoughDiskSpace
-from engine.paths import fsync_dir
 
 CHUNK = 1024 * 1024
 MIB = 1024**2
@@ -42,27 +41,6 @@ def sha256_file(
     return digest.hexdigest()
 
 
-def write_private_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` readable by the owner only: a temporary file created 0600
-    before any byte is written, fsynced, then renamed over ``path``.
-
-    Raises: OSError.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # an existing temp file keeps its old mode through O_CREAT
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
 def check_free_space(folder: Path, needed: int, what: str) -> None:
     """Refuse before writing when ``folder``'s disk cannot take ``needed`` more bytes plus a
     margin.
@@ -72,14 +50,6 @@ def check_free_space(folder: Path, needed: int, what: str) -> None:
     free = shutil.disk_usage(folder).free
     if needed + DISK_MARGIN > free:
         raise NotEnoughDiskSpace(
-            f"Not enough disk space for {what}: it needs {_size(needed)} more (plus "
-            f"{_size(DISK_MARGIN)} kept free) and {folder} has {_size(free)} free."
+            f"Not enough disk space for {what}: it needs {format_size(needed)} more (plus "
+            f"{format_size(DISK_MARGIN)} kept free) and {folder} has {format_size(free)} free."
         )
-
-
-def _size(n: int) -> str:
-    if n >= 10**9:
-        return f"{n / 1e9:.1f} GB"
-    if n >= 10**6:
-        return f"{n / 1e6:.0f} MB"
-    return f"{n / 1e3:.0f} kB"

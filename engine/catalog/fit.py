@@ -1,11 +1,8 @@
 """Fit verdict: whether a model runs on this machine, where, and about how fast.
 
-Placement comes from :func:`engine.catalog.plan.plan_offload`. Speed is an estimate from
-memory bandwidth: generating one token reads every weight once, plus the KV cache filled so
-far, so tokens/s ≈ bandwidth / bytes read per token. Only a fraction of the peak bandwidth is
-reached in practice (``GPU_EFFICIENCY``, ``CPU_EFFICIENCY``); the KV cache is counted half
-full (a conversation midway through its context). Prompt processing is compute-bound and not
-estimated here. Every figure this module gives is labelled an estimate.
+Placement comes from :func:`engine.catalog.plan.plan_offload`, speed from
+:func:`engine.catalog.plan.estimate_tokens_per_second`. Every figure this module gives is
+labelled an estimate.
 """
 
 from __future__ import annotations
@@ -15,13 +12,15 @@ from enum import StrEnum
 
 from engine.catalog.catalog import CatalogModel
 from engine.catalog.hardware import Hardware
-from engine.catalog.plan import MIN_CONTEXT, ModelShape, OffloadPlan, format_gb, plan_offload
+from engine.catalog.plan import (
+    MIN_CONTEXT,
+    ModelShape,
+    OffloadPlan,
+    estimate_tokens_per_second,
+    format_gb,
+    plan_offload,
+)
 from engine.errors import ModelDoesNotFit
-
-# Share of peak bandwidth llama.cpp's token generation reaches (measured figures in public
-# benchmarks sit around 70-80 % on GPUs and 50-70 % on CPUs; the lower end is used).
-GPU_EFFICIENCY = 0.7
-CPU_EFFICIENCY = 0.6
 
 
 class FitKind(StrEnum):
@@ -63,25 +62,6 @@ class Fit:
 
 def _rate(tps: float) -> str:
     return f"{tps:.0f}" if tps >= 10 else f"{tps:.1f}"
-
-
-def bytes_per_token(shape: ModelShape, plan: OffloadPlan) -> int:
-    """Memory read to generate one token: all weights, plus the KV cache half full."""
-    return shape.weights_bytes + shape.kv_bytes(plan.n_ctx // 2, plan.kv_type)
-
-
-def estimate_tokens_per_second(shape: ModelShape, plan: OffloadPlan, hw: Hardware) -> float:
-    """Generation speed estimate for ``plan``: the GPU's share of the bytes read at its
-    bandwidth, the rest at the RAM's, one after the other (layers run in sequence)."""
-    ram_bw, gpu_bw = hw.bandwidths()
-    per_token = bytes_per_token(shape, plan)
-    gpu_share = plan.gpu_layers / plan.total_layers if plan.total_layers else 0.0
-    seconds = 0.0
-    if gpu_share > 0:
-        seconds += per_token * gpu_share / (gpu_bw * GPU_EFFICIENCY)
-    if gpu_share < 1:
-        seconds += per_token * (1 - gpu_share) / (ram_bw * CPU_EFFICIENCY)
-    return 1 / seconds
 
 
 def fit_shape(shape: ModelShape, hw: Hardware, *, n_ctx: int | None = None) -> Fit:

@@ -19,29 +19,6 @@ GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 _HEADER = struct.Struct("<4sIQQ")  # magic, version, tensor count, metadata count
 
-# general.file_type values (llama_ftype) for the quantizations Hearth names.
-_FILE_TYPES = {
-    0: "F32",
-    1: "F16",
-    2: "Q4_0",
-    3: "Q4_1",
-    7: "Q8_0",
-    8: "Q5_0",
-    9: "Q5_1",
-    10: "Q2_K",
-    11: "Q3_K_S",
-    12: "Q3_K_M",
-    13: "Q3_K_L",
-    14: "Q4_K_S",
-    15: "Q4_K_M",
-    16: "Q5_K_S",
-    17: "Q5_K_M",
-    18: "Q6_K",
-    27: "IQ3_M",
-    30: "IQ4_XS",
-    32: "BF16",
-}
-
 
 @dataclass(frozen=True)
 class GGUFInfo:
@@ -89,6 +66,23 @@ def check_header(path: Path, expected_size: int = 0) -> None:
         raise _damaged(path, f"it is {size:,} bytes but should be {expected_size:,} ({why})")
 
 
+def _quantization(file_type: Any) -> str:
+    """``general.file_type`` (llama_ftype) by the name the ``gguf`` package's LlamaFileType
+    gives it, less its MOSTLY_/ALL_ prefix: "Q4_K_M", "F16"."""
+    from gguf import LlamaFileType  # noqa: PLC0415 - as GGUFReader: numpy is slow to import
+
+    if file_type is None:
+        return "unknown"
+    try:
+        name = LlamaFileType(int(file_type)).name
+    except ValueError:
+        name = ""
+    for prefix in ("MOSTLY_", "ALL_"):
+        if name.startswith(prefix):
+            return name.removeprefix(prefix)
+    return f"type {file_type}"  # a value this gguf does not know, or a flag (GUESSED)
+
+
 def _field(reader: Any, key: str, default: Any = None) -> Any:
     field = reader.fields.get(key)
     if field is None:
@@ -133,9 +127,7 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
         size=size,
         architecture=arch,
         name=str(_field(reader, "general.name", p.stem)),
-        quantization=_FILE_TYPES.get(int(file_type), f"type {file_type}")
-        if file_type is not None
-        else "unknown",
+        quantization=_quantization(file_type),
         parameters=sum(int(t.n_elements) for t in reader.tensors),
         layers=layers,
         kv_heads=int(kv_heads or heads),

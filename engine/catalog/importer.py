@@ -2,12 +2,12 @@
 
 The file is checked before it is installed: the GGUF header and metadata are parsed with the
 ``gguf`` package (architecture, parameters, quantization, context length, chat template), the
-chat template is compiled and rendered in the same Jinja sandbox inference uses (and refused
-if it reaches for Python internals, fails, or is too large), and the sha256 is matched
-against the catalog. The file is hard-linked (same disk) or copied into the models folder
-under a temporary name, hashed there, then renamed into place: a half-imported file never has
-a model's name. A file the catalog does not know is allowed, with a warning; its hash is
-pinned so ``verify`` can check it later.
+chat template gets :func:`engine.chat_template.check_chat_template` (compiled and rendered in
+the sandbox sessions use; refused if it reaches for Python internals, fails, or is too large),
+and the sha256 is matched against the catalog. The file is hard-linked (same disk) or copied
+into the models folder under a temporary name, hashed there, then renamed into place: a
+half-imported file never has a model's name. A file the catalog does not know is allowed, with
+a warning; its hash is pinned so ``verify`` can check it later.
 """
 
 from __future__ import annotations
@@ -19,26 +19,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from engine.catalog._files import CHUNK, check_free_space, sha256_file
 from engine.catalog.catalog import Catalog, CatalogModel
 from engine.catalog.gguf_info import GGUFInfo, read_gguf
 from engine.catalog.pins import all_pins, expected_sha256, pin
+from engine.chat_template import check_chat_template
 from engine.errors import Cancelled, ImportRejected, ModelError, NotEnoughDiskSpace
 from engine.paths import ensure_private_dir, fsync_dir, models_dir
-
-if TYPE_CHECKING:
-    from engine.inference.types import Role
-
-# Longest prompt a sample conversation may render to; more means a runaway template.
-MAX_RENDERED_CHARS = 256 * 1024
-_SAMPLE: tuple[tuple[Role, str], ...] = (
-    ("system", "You are a helpful assistant."),
-    ("user", "Hello!"),
-    ("assistant", "Hi! How can I help?"),
-    ("user", "What is two plus two?"),
-)
 
 
 @dataclass(frozen=True)
@@ -50,54 +38,6 @@ class ImportResult:
     linked: bool  # hard-linked (no extra disk space) rather than copied
     already_installed: bool
     warnings: tuple[str, ...]
-
-
-def check_chat_template(source: str) -> None:
-    """Refuse a chat template that is too large, reaches for Python internals, or does not
-    compile and render a sample conversation in the sandbox.
-
-    Raises: ImportRejected with the reason.
-    """
-    from jinja2 import TemplateSyntaxError, nodes  # noqa: PLC0415
-    from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: PLC0415
-
-    from engine.inference.template import MAX_TEMPLATE_CHARS, ChatTemplate  # noqa: PLC0415
-    from engine.inference.types import ChatMessage  # noqa: PLC0415
-
-    if len(source) > MAX_TEMPLATE_CHARS:
-        raise ImportRejected(
-            f"The model's chat template is too large ({len(source):,} characters; Hearth "
-            f"accepts at most {MAX_TEMPLATE_CHARS:,}). The file may have been tampered with."
-        )
-    # Static look first: the sandbox stops these at run time only on the paths a sample
-    # conversation takes, and a template has no business naming them at all.
-    try:
-        tree = ImmutableSandboxedEnvironment().parse(source)
-    except TemplateSyntaxError as exc:
-        raise ImportRejected(f"The model's chat template does not compile ({exc}).") from None
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
-        name = ""
-        if isinstance(node, nodes.Getattr):
-            name = node.attr
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            name = str(node.arg.value)
-        elif isinstance(node, nodes.Filter) and node.name == "attr":
-            name = "_ (the attr filter)"
-        if name.startswith("_"):
-            raise ImportRejected(
-                f"The model's chat template tries to reach Python internals ({name!r}); "
-                "Hearth refuses to run it."
-            )
-    try:
-        template = ChatTemplate(source)
-        rendered = template.render([ChatMessage(role, text) for role, text in _SAMPLE])
-    except ModelError as exc:
-        raise ImportRejected(exc.user_message) from None
-    if len(rendered) > MAX_RENDERED_CHARS:
-        raise ImportRejected(
-            f"The model's chat template turns a four-message conversation into "
-            f"{len(rendered):,} characters; it is not a usable template."
-        )
 
 
 def import_model(
@@ -123,12 +63,12 @@ def import_model(
         raise ImportRejected(f"“{source.name}” is not a .gguf file; Hearth runs GGUF models.")
     try:
         info = read_gguf(source)
+        if info.chat_template:
+            check_chat_template(info.chat_template)
     except ModelError as exc:
         raise ImportRejected(exc.user_message) from None
     warnings: list[str] = []
-    if info.chat_template:
-        check_chat_template(info.chat_template)
-    else:
+    if not info.chat_template:
         warnings.append(
             "The file has no chat template; Hearth will use ChatML, which may not suit this model."
         )

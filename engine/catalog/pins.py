@@ -14,9 +14,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from engine.catalog._files import write_private_atomic
 from engine.catalog.catalog import CatalogModel
-from engine.paths import data_dir, ensure_private_dir
+from engine.paths import data_dir, write_private_atomic
 
 PINS_FILE = "model-pins.json"
 _lock = threading.Lock()
@@ -53,7 +52,6 @@ def _read() -> dict[str, Pin]:
 
 
 def _write(pins: dict[str, Pin]) -> None:
-    ensure_private_dir(data_dir())
     data = {"version": 1, "files": {name: asdict(pin) for name, pin in sorted(pins.items())}}
     write_private_atomic(pins_path(), json.dumps(data, indent=1).encode("utf-8"))
 

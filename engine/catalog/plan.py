@@ -5,6 +5,12 @@ Memory model (all estimates, deliberately a little pessimistic):
   kv cache = 2 (K and V) x layers x kv_heads x head_dim x bytes per element x context
   compute  = scratch buffers: 256 MiB + 3 % of the weights
 A model fits where weights + kv + compute stay under what the memory pool has free.
+
+Speed is an estimate from memory bandwidth: generating one token reads every weight once, plus
+the KV cache filled so far, so tokens/s ≈ bandwidth / bytes read per token. Only a fraction of
+the peak bandwidth is reached in practice (``GPU_EFFICIENCY``, ``CPU_EFFICIENCY``); the KV
+cache is counted half full (a conversation midway through its context). Prompt processing is
+compute-bound and not estimated here.
 """
 
 from __future__ import annotations
@@ -25,6 +31,10 @@ MIN_REASONING_TOKENS_PER_SECOND = 4.0
 # Kept free for the OS and the app itself.
 RAM_RESERVE = 512 * MIB
 VRAM_RESERVE = 512 * MIB
+# Share of peak bandwidth llama.cpp's token generation reaches (measured figures in public
+# benchmarks sit around 70-80 % on GPUs and 50-70 % on CPUs; the lower end is used).
+GPU_EFFICIENCY = 0.7
+CPU_EFFICIENCY = 0.6
 
 # Bytes per KV element. q8_0 stores 32 values in 34 bytes.
 KV_TYPES: dict[str, float] = {"f16": 2.0, "q8_0": 34 / 32}
@@ -132,8 +142,13 @@ def format_gb(n: int) -> str:
 
 
 def format_size(n: int) -> str:
-    """A file size for people: "4.7 GB", or "98 MB" below a gigabyte."""
-    return format_gb(n) if n >= 1e9 else f"{n / 1e6:.0f} MB"
+    """A file or disk size for people: "4.7 GB", "98 MB" below a gigabyte, "512 kB" below a
+    megabyte."""
+    if n >= 1e9:
+        return format_gb(n)
+    if n >= 1e6:
+        return f"{n / 1e6:.0f} MB"
+    return f"{n / 1e3:.0f} kB"
 
 
 def _contexts(shape: ModelShape, requested: int | None) -> list[int]:
@@ -216,6 +231,25 @@ def plan_offload(
     )
 
 
+def bytes_per_token(shape: ModelShape, plan: OffloadPlan) -> int:
+    """Memory read to generate one token: all weights, plus the KV cache half full."""
+    return shape.weights_bytes + shape.kv_bytes(plan.n_ctx // 2, plan.kv_type)
+
+
+def estimate_tokens_per_second(shape: ModelShape, plan: OffloadPlan, hw: Hardware) -> float:
+    """Generation speed estimate for ``plan``: the GPU's share of the bytes read at its
+    bandwidth, the rest at the RAM's, one after the other (layers run in sequence)."""
+    ram_bw, gpu_bw = hw.bandwidths()
+    per_token = bytes_per_token(shape, plan)
+    gpu_share = plan.gpu_layers / plan.total_layers if plan.total_layers else 0.0
+    seconds = 0.0
+    if gpu_share > 0:
+        seconds += per_token * gpu_share / (gpu_bw * GPU_EFFICIENCY)
+    if gpu_share < 1:
+        seconds += per_token * (1 - gpu_share) / (ram_bw * CPU_EFFICIENCY)
+    return 1 / seconds
+
+
 @dataclass(frozen=True)
 class Recommendation:
     model: CatalogModel
@@ -231,8 +265,6 @@ def recommend(catalog: Catalog, hw: Hardware) -> Recommendation:
     pool, with a context of at least 8,192 tokens, an estimated speed of at least
     MIN_REASONING_TOKENS_PER_SECOND, and obtainable (a confirmed download or a bundled
     source). The starter model when none does."""
-    from engine.catalog.fit import estimate_tokens_per_second  # noqa: PLC0415 (fit uses plan)
-
     candidates = sorted(
         (m for m in catalog.models if m.is_reasoning and (m.urls or m.source)),
         key=_quality_key,

@@ -1,10 +1,10 @@
 """In-process inference with llama.cpp: load, stream, split reasoning, reuse the KV cache."""
 
+from engine.chat_template import ChatMessage
 from engine.inference.loader import open_model
 from engine.inference.session import ModelSession
 from engine.inference.types import (
     Answer,
-    ChatMessage,
     Chunk,
     Finished,
     FinishReason,

@@ -9,9 +9,9 @@ from engine.catalog.catalog import CatalogModel, Reasoning, Sampling
 from engine.catalog.gguf_info import check_header, read_gguf
 from engine.catalog.hardware import Hardware, detect
 from engine.catalog.plan import ModelShape, OffloadPlan, plan_offload
+from engine.chat_template import ChatTemplate
 from engine.inference._llama import LoadParams, NativeModel
 from engine.inference.session import ModelSession
-from engine.inference.template import ChatTemplate
 
 
 def shape_for(path: Path, entry: CatalogModel | None) -> ModelShape:

@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 
 from engine.catalog.catalog import Reasoning, Sampling
 from engine.catalog.plan import OffloadPlan
+from engine.chat_template import ChatMessage, ChatTemplate
 from engine.errors import InferenceError, PromptTooLong
 from engine.inference._llama import NativeModel, SamplerParams
 from engine.inference.reasoning import Part, ReasoningSplitter
-from engine.inference.template import ChatTemplate
 from engine.inference.types import (
     Answer,
-    ChatMessage,
     Chunk,
     Finished,
     FinishReason,

@@ -1,22 +1,11 @@
-"""Plain values that cross the engine's boundary: messages, options, stream chunks, replies."""
+"""Plain values that cross the engine's boundary: options, stream chunks, replies (messages
+are :class:`engine.chat_template.ChatMessage`)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Literal
-
-Role = Literal["system", "user", "assistant"]
-
-
-@dataclass(frozen=True)
-class ChatMessage:
-    """One turn as the model sees it. Assistant turns carry the answer only: earlier thinking
-    is never sent back to the model."""
-
-    role: Role
-    content: str
 
 
 @dataclass(frozen=True)

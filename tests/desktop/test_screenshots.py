@@ -19,8 +19,8 @@ from pytestqt.qtbot import QtBot
 from desktop import theme
 from desktop.main_window import MainWindow
 from engine.catalog import Reasoning, load_catalog
+from engine.chat_template import CHATML
 from engine.inference import ChatMessage, GenerationOptions, open_model
-from engine.inference.template import CHATML
 from engine.storage import ConversationStore, MessageStats, StoreOwner
 from tests.desktop.window_helpers import LOAD_MS, _window, ask
 

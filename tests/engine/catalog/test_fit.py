@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 from engine.catalog import Catalog
-from engine.catalog.fit import FitKind, estimate_tokens_per_second, fit_model
+from engine.catalog.fit import FitKind, fit_model
 from engine.catalog.hardware import GB_S, Backend, default_bandwidths, detect
-from engine.catalog.plan import ModelShape, plan_offload
+from engine.catalog.plan import ModelShape, estimate_tokens_per_second, plan_offload
 from tests.engine.catalog._profiles import APPLE_M2_16, APPLE_M3_MAX_64, LAPTOP_8, RTX_4090
 
 FLAGSHIP = "qwq-32b-q4_k_m"

@@ -11,6 +11,7 @@ from engine.catalog.plan import (
     MIN_REASONING_TOKENS_PER_SECOND,
     ModelShape,
     check_fit,
+    format_size,
     plan_offload,
     recommend,
 )
@@ -123,3 +124,11 @@ def test_a_big_model_that_fits_but_crawls_is_not_recommended(catalog: Catalog):
     rec = recommend(catalog, desktop)
     assert rec.model.family != flagship.family or rec.model.parameters_b < flagship.parameters_b
     assert fit_model(rec.model, desktop).tokens_per_second >= MIN_REASONING_TOKENS_PER_SECOND
+
+
+@pytest.mark.parametrize(
+    ("n", "shown"),
+    [(4_700_000_000, "4.7 GB"), (134_217_728, "134 MB"), (1_048_576, "1 MB"), (512_000, "512 kB")],
+)
+def test_one_size_formatter_for_files_and_free_space(n: int, shown: str):
+    assert format_size(n) == shown

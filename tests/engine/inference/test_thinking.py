@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine.catalog import Catalog, Reasoning
+from engine.chat_template import CHATML
 from engine.inference import (
     Answer,
     ChatMessage,
@@ -25,7 +26,6 @@ from engine.inference import (
     Thinking,
     open_model,
 )
-from engine.inference.template import CHATML
 
 OPENS_THINK = CHATML.replace("'<|im_start|>assistant\\n'", "'<|im_start|>assistant\\n<think>\\n'")
 QUESTION = [ChatMessage("user", "Why is the sky blue?")]

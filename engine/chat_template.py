@@ -1,0 +1,154 @@
+"""Chat templates: the messages they take, rendered in a sandboxed Jinja environment, and the
+one check a file's template passes before the file is installed.
+
+GGUF files carry their own Jinja chat template; a template is code from whoever made the file,
+so it runs in Jinja's ImmutableSandboxedEnvironment, which refuses attribute access to Python
+internals (``__class__``, ``__globals__`` …) and mutation of passed-in objects.
+
+Both ``engine.catalog`` (the importer checks a file's template) and ``engine.inference``
+(sessions render it) use this module, and it imports neither: it sits below both, so
+inference depends on the catalog and never the other way round.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from jinja2 import Template, TemplateError, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+
+from engine.errors import ModelError
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn as the model sees it. Assistant turns carry the answer only: earlier thinking
+    is never sent back to the model."""
+
+    role: Role
+    content: str
+
+
+MAX_TEMPLATE_CHARS = 64 * 1024
+# Longest prompt the sample conversation may render to; more means a runaway template.
+MAX_RENDERED_CHARS = 256 * 1024
+
+# Used when a GGUF has no template at all: ChatML, which most current instruct models use.
+CHATML = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+_SAMPLE = (
+    ChatMessage("system", "You are a helpful assistant."),
+    ChatMessage("user", "Hello!"),
+    ChatMessage("assistant", "Hi! How can I help?"),
+    ChatMessage("user", "What is two plus two?"),
+)
+
+
+def _raise(message: str) -> None:
+    raise TemplateError(message)
+
+
+def _compile(source: str, *, refuse_internal_names: bool = False) -> Template:
+    """``source`` compiled in the sandbox; with ``refuse_internal_names``, refused first if it
+    names a Python internal anywhere (the import's stricter look).
+
+    Raises: ModelError when the template is too large, does not compile, or names internals.
+    """
+    if len(source) > MAX_TEMPLATE_CHARS:
+        raise ModelError(
+            f"The model's chat template is too large ({len(source):,} characters; Hearth "
+            f"accepts at most {MAX_TEMPLATE_CHARS:,}). The file may have been tampered with."
+        )
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = _raise
+    env.globals["strftime_now"] = lambda fmt: date.today().strftime(fmt)
+    try:
+        tree = env.parse(source)
+        if refuse_internal_names:
+            # Looked at before compiling: compiling folds constants in the tree in place.
+            _refuse_internal_names(tree)
+        return env.from_string(tree)
+    except TemplateError as exc:
+        raise ModelError(f"The model's chat template does not compile ({exc}).") from None
+
+
+def _refuse_internal_names(tree: nodes.Template) -> None:
+    """The sandbox stops Python internals at run time only on the paths a sample conversation
+    takes, and a template has no business naming them at all.
+
+    Raises: ModelError.
+    """
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        name = ""
+        if isinstance(node, nodes.Getattr):
+            name = node.attr
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            name = str(node.arg.value)
+        elif isinstance(node, nodes.Filter) and node.name == "attr":
+            name = "_ (the attr filter)"
+        if name.startswith("_"):
+            raise ModelError(
+                f"The model's chat template tries to reach Python internals ({name!r}); "
+                "Hearth refuses to run it."
+            )
+
+
+def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: str) -> str:
+    """Raises: ModelError when the template fails or tries to escape the sandbox."""
+    try:
+        return template.render(
+            messages=[{"role": m.role, "content": m.content} for m in messages],
+            add_generation_prompt=True,
+            bos_token=bos,
+            eos_token=eos,
+        )
+    except SecurityError:
+        raise ModelError(
+            "The model's chat template tried to reach Python internals and was stopped."
+        ) from None
+    except (TemplateError, TypeError, ValueError) as exc:
+        raise ModelError(f"The model's chat template failed to render ({exc}).") from None
+
+
+class ChatTemplate:
+    """A compiled chat template.
+
+    Raises (constructor): ModelError when the template is too large or does not compile.
+    """
+
+    def __init__(self, source: str, *, bos_token: str = "", eos_token: str = "") -> None:
+        self._template = _compile(source or CHATML)
+        self.bos_token = bos_token
+        self.eos_token = eos_token
+
+    def render(self, messages: Sequence[ChatMessage]) -> str:
+        """The prompt text for ``messages``, ending where the assistant's reply starts.
+
+        Raises: ModelError when the template fails or tries to escape the sandbox.
+        """
+        return _render(self._template, messages, self.bos_token, self.eos_token)
+
+
+def check_chat_template(source: str) -> None:
+    """The look a template from a file gets before Hearth installs the file: what loading
+    checks (size, compiles), plus no name of a Python internal anywhere in it, and a sample
+    conversation that renders within MAX_RENDERED_CHARS.
+
+    Raises: ModelError with the reason.
+    """
+    rendered = _render(_compile(source, refuse_internal_names=True), _SAMPLE, "", "")
+    if len(rendered) > MAX_RENDERED_CHARS:
+        raise ModelError(
+            f"The model's chat template turns a four-message conversation into "
+            f"{len(rendered):,} characters; it is not a usable template."
+        )
