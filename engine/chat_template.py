@@ -118,6 +118,11 @@ def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: 
         ) from None
     except (TemplateError, TypeError, ValueError) as exc:
         raise ModelError(f"The model's chat template failed to render ({exc}).") from None
+    except (ArithmeticError, LookupError, AttributeError, RecursionError) as exc:
+        # A template is untrusted input: {{ 1/0 }} must be a clear error, not a traceback.
+        raise ModelError(
+            f"The model's chat template failed to render ({type(exc).__name__})."
+        ) from None
 
 
 class ChatTemplate:

@@ -45,3 +45,18 @@ def test_no_template_means_chatml():
     prompt = ChatTemplate("").render([ChatMessage("user", "hi")])
     assert prompt == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
     check_chat_template(CHATML)
+
+
+@pytest.mark.parametrize(
+    ("template", "error"),
+    [
+        ("{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("{{ messages[5]['content'] }}", "failed to render"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "RecursionError"),
+    ],
+)
+def test_a_template_that_fails_while_rendering_is_a_clear_error(template: str, error: str):
+    with pytest.raises(ModelError, match=error):
+        ChatTemplate(template).render([ChatMessage("user", "hi")])
+    with pytest.raises(ModelError, match=error):
+        check_chat_template(template)
