@@ -17,7 +17,6 @@ from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
 from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -31,17 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 import engine.policy
-from desktop import app_lock
 from desktop.background import OWN_THREAD, BackgroundOp
 from desktop.chat_session import ChatSession
 from desktop.conversation_list import UNDO_DELETE_MS, ConversationList
 from desktop.dialogs.models_dialog import ModelsDialog
 from desktop.dialogs.open_link_dialog import confirm_open_link
-from desktop.dialogs.privacy_confirm_dialog import PrivacyConfirmDialog
 from desktop.dialogs.privacy_dialog import PrivacyDialog
 from desktop.dialogs.settings_dialog import SettingsDialog
 from desktop.errors import show_error
+from desktop.privacy_flow import PrivacyFlow
 from desktop.settings import AppSettings
+from desktop.settings_flow import SettingsFlow
 from desktop.widgets.composer import ComposerWidget
 from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.model_bar import ModelBarWidget
@@ -50,13 +49,11 @@ from desktop.widgets.sidebar import SidebarWidget
 from desktop.widgets.transcript_view import TranscriptView
 from desktop.window_lock import LockController
 from desktop.window_state import WindowState, read_state, save_state
-from engine.catalog import Catalog, CatalogModel, Sampling, load_catalog
+from engine.catalog import Catalog, CatalogModel, load_catalog
 from engine.catalog.advice import welcome_text
 from engine.catalog.hardware import Hardware, detect
 from engine.errors import HearthError, ModelDoesNotFit
 from engine.inference import FinishReason
-from engine.policy import Mode
-from engine.policy.privacy_check import data_locations
 from engine.storage import StoreClosed, StoreOwner
 
 T = TypeVar("T")
@@ -79,10 +76,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         state = state if state is not None else read_state(owner)
         self._closing = False
-        self._forgetting = False
-        self._privacy_dialog: PrivacyDialog | None = None
         self._models_dialog: ModelsDialog | None = None
-        self.settings_dialog: SettingsDialog | None = None
         self.settings = state.settings
         # models.toml ships with the app and is small; hardware is measured off this thread.
         self._catalog: Catalog | None = None
@@ -98,6 +92,15 @@ class MainWindow(QMainWindow):
         self.conversations = ConversationList(owner, self.sidebar, self)
         self.locker = LockController(
             owner, self.session, self.conversations, self.lock_screen, self
+        )
+        self.settings_flow = SettingsFlow(owner, self)
+        self.privacy = PrivacyFlow(
+            owner,
+            self.session,
+            self.conversations,
+            self.privacy_toggle,
+            self,
+            download_hosts=self._catalog.download_hosts() if self._catalog else [],
         )
         self._connect()
         self._install_shortcuts()
@@ -191,7 +194,6 @@ class MainWindow(QMainWindow):
         s.status_message.connect(self.statusBar().showMessage)
         s.error_raised.connect(self._on_op_failed)
         s.returned.connect(self._on_session_returned)
-        s.idle.connect(self._on_session_idle)
 
         self.composer.send_requested.connect(s.send)
         self.composer.stop_requested.connect(s.stop)
@@ -205,9 +207,6 @@ class MainWindow(QMainWindow):
         self.undo_button.clicked.connect(self.conversations.undo)
         self.model_bar.model_picked.connect(s.load)
         self.model_bar.manage_requested.connect(self.open_models_dialog)
-        self.privacy_toggle.mode_change_requested.connect(
-            self._on_privacy_toggle_mode_change_requested
-        )
         self.privacy_button.clicked.connect(self.open_privacy_dialog)
         self.settings_button.clicked.connect(self.open_settings_dialog)
         self.lock_button.clicked.connect(self.lock)
@@ -215,6 +214,11 @@ class MainWindow(QMainWindow):
         self.locker.store_locked.connect(self.store_locked)
         self.locker.unlocked.connect(self._on_locker_unlocked)
         self.locker.error_raised.connect(lambda exc, title: show_error(self, exc, title))
+        self.settings_flow.applied.connect(self._use_settings)
+        self.settings_flow.saved.connect(self._on_settings_flow_saved)
+        self.settings_flow.error_raised.connect(self._show_error)
+        self.privacy.forgotten.connect(self._on_privacy_forgotten)
+        self.privacy.error_raised.connect(self._show_error)
 
     def _install_shortcuts(self) -> None:
         for keys, slot in (
@@ -343,71 +347,10 @@ class MainWindow(QMainWindow):
 
     # -- privacy ---------------------------------------------------------------------------
 
-    def _on_privacy_toggle_mode_change_requested(self, value: str) -> None:
-        """Widening asks first (Cancel by default); narrowing back never does."""
-        mode = Mode(value)
-        if mode is Mode.DOWNLOADS_ALLOWED:
-            hosts = self._catalog.download_hosts() if self._catalog else []
-            dialog = PrivacyConfirmDialog(hosts, self)
-            dialog.setObjectName("privacy_confirm_dialog")
-            accepted = dialog.exec() == QDialog.DialogCode.Accepted
-            dialog.deleteLater()
-            if not accepted:
-                return
-        engine.policy.set_mode(mode)
-        self.privacy_toggle.set_mode(engine.policy.current_mode())
-
     def open_privacy_dialog(self) -> PrivacyDialog:
-        """The privacy panel; what the store holds is filled in once read."""
-        self.privacy_toggle.set_mode(engine.policy.current_mode())
-        store = self.owner.store
-        dialog = PrivacyDialog(
-            engine.policy.ledger().entries(),
-            data_locations(store.path),
-            engine.policy.current_mode().label,
-            self,
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.forget_requested.connect(self._on_privacy_dialog_forget_requested)
-        self._privacy_dialog = dialog
+        return self.privacy.open_dialog()
 
-        def read() -> tuple[str, int, bool]:
-            return store.protection_description, store.egress_count(), store.saved
-
-        def show(details: tuple[str, int, bool]) -> None:
-            dialog.set_store_details(*details)  # BackgroundOp skips this once dialog is gone
-
-        BackgroundOp(dialog, read).success(show).failure(self._show_error).run(self.owner)
-        dialog.open()
-        return dialog
-
-    def _on_privacy_dialog_forget_requested(self) -> None:
-        """Confirmed in the dialog: stop the reply, then delete the key, the database and
-        the passcode; the window then closes and the app quits (decided: a restart in the
-        same process would have to rebuild the store and the worker, and a quit is plainly
-        final). The next start is a first run."""
-        self._forgetting = True
-        self.session.stop()
-        if not self.session.busy:
-            self._forget_now()  # else once the reply has stopped (_on_session_idle)
-
-    def _on_session_idle(self) -> None:
-        if self._forgetting:
-            self._forget_now()
-
-    def _forget_now(self) -> None:
-        self.conversations.clear()
-        self.session.hide()
-        engine.policy.ledger().detach()  # the store that kept the ledger is going away
-        store = self.owner.store
-
-        def forget() -> None:
-            store.forget_everything()
-            app_lock.clear_passcode()
-
-        self._op(forget, self._on_everything_forgotten)
-
-    def _on_everything_forgotten(self, _result: None) -> None:
+    def _on_privacy_forgotten(self) -> None:
         self.everything_forgotten.emit()
         self.close()
 
@@ -428,7 +371,7 @@ class MainWindow(QMainWindow):
         """Models may have come or gone: list what is installed now, keep the choice."""
         self.model_bar.fill(self._catalog, self._catalog_error)
         self._update_welcome()
-        self.privacy_toggle.set_mode(engine.policy.current_mode())
+        self.privacy.show_mode()
         self._models_dialog = None
 
     # -- settings --------------------------------------------------------------------------
@@ -440,73 +383,19 @@ class MainWindow(QMainWindow):
         self.locker.set_idle_minutes(settings.lock_idle_minutes)
 
     def open_settings_dialog(self) -> None:
-        """Settings; the open conversation's system prompt is read first."""
-        if self.locker.is_locked:
-            return
-        store = self.owner.store
-        conversation_id = self.session.conversation_id
-
-        def read() -> str | None:
-            if conversation_id is None:
-                return None
-            return store.get_conversation(conversation_id).system_prompt
-
-        self._op(read, lambda prompt: self._show_settings_dialog(conversation_id, prompt))
-
-    def _show_settings_dialog(
-        self, conversation_id: int | None, system_prompt: str | None
-    ) -> SettingsDialog:
-        entry = self._current_catalog_entry()
-        dialog = SettingsDialog(
-            self.settings,
-            system_prompt=system_prompt,
-            sampling=entry.sampling if entry else Sampling(),
-            reasoning=entry.reasoning if entry else None,
-            has_passcode=app_lock.has_passcode(),
-            parent=self,
-        )
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._on_settings_dialog_accepted(dialog, conversation_id))
-        self.settings_dialog = dialog
-        dialog.open()
-        return dialog
-
-    def _on_settings_dialog_accepted(
-        self, dialog: SettingsDialog, conversation_id: int | None
-    ) -> None:
-        settings, prompt, passcode = (
-            dialog.settings(),
-            dialog.system_prompt(),
-            dialog.passcode_change(),
-        )
-        load_changed = settings.load() != self.settings.load()
-        self._use_settings(settings)
-        store = self.owner.store
-
-        def save() -> None:
-            for key, value in settings.to_store().items():
-                if value is None:
-                    store.delete_setting(key)
-                else:
-                    store.set_setting(key, value)
-            if prompt is not None and conversation_id is not None:
-                store.set_system_prompt(conversation_id, prompt)
-            if passcode == "":
-                app_lock.clear_passcode()
-            elif passcode is not None:
-                app_lock.set_passcode(passcode)
-
-        def saved(_result: None) -> None:
-            self.statusBar().showMessage(
-                "Settings saved. Context size, threads and GPU layers apply the next time a "
-                "model loads."
-                if load_changed
-                else "Settings saved.",
-                8000,
+        """Settings (Ctrl+,); the open conversation's system prompt is read first."""
+        if not self.locker.is_locked:
+            self.settings_flow.open(
+                self.settings, self.session.conversation_id, self._current_catalog_entry()
             )
-            self.settings_saved.emit()
 
-        self._op(save, saved)
+    @property
+    def settings_dialog(self) -> SettingsDialog | None:
+        return self.settings_flow.dialog
+
+    def _on_settings_flow_saved(self, note: str) -> None:
+        self.statusBar().showMessage(note, 8000)
+        self.settings_saved.emit()
 
     def _current_catalog_entry(self) -> CatalogModel | None:
         if self._catalog is None:
@@ -524,7 +413,7 @@ class MainWindow(QMainWindow):
     def lock(self) -> None:
         """Ctrl+L or idle: hide every conversation at once; the store closes once the reply
         has stopped. Unlocking reopens it."""
-        if self._closing or self._forgetting:
+        if self._closing or self.privacy.forgetting:
             return
         self.locker.lock()
 
@@ -533,7 +422,8 @@ class MainWindow(QMainWindow):
         self.statusBar().clearMessage()
         self.statusBar().hide()
         self.setWindowTitle("Hearth")
-        for dialog in (self._privacy_dialog, self._models_dialog, self.settings_dialog):
+        self.privacy.close_dialog()
+        for dialog in (self._models_dialog, self.settings_flow.dialog):
             if dialog is not None and shiboken6.isValid(dialog):
                 dialog.reject()
 
@@ -558,7 +448,7 @@ class MainWindow(QMainWindow):
             BackgroundOp(self, fn).success(on_success).failure(self._on_op_failed).run(self.owner)
 
     def _on_op_failed(self, exc: Exception) -> None:
-        if isinstance(exc, StoreClosed) and (self.locker.is_locked or self._forgetting):
+        if isinstance(exc, StoreClosed) and (self.locker.is_locked or self.privacy.forgetting):
             return  # a late call met the locked (or forgotten) store: nothing to tell
         self._show_error(exc)
 
@@ -569,7 +459,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.locker.stop_watching()
         self.session.shutdown()
-        if not self._forgetting:
+        if not self.privacy.forgetting:
             self.conversations.flush_deletes()
             save_state(self.owner, _bytes(self.saveGeometry()), _bytes(self.splitter.saveState()))
         super().closeEvent(event)

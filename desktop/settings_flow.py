@@ -1,0 +1,98 @@
+"""Settings, from asking to saving: the open conversation's system prompt is read on the
+store's owner thread, the dialog edits the values, and Save writes them to the encrypted store
+(the passcode to its own file). The window applies the new settings at once."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QWidget
+
+from desktop import app_lock
+from desktop.background import BackgroundOp
+from desktop.dialogs.settings_dialog import SettingsDialog
+from desktop.settings import AppSettings
+from engine.catalog import CatalogModel, Sampling
+from engine.storage import StoreOwner
+
+LOAD_NOTE = (
+    "Settings saved. Context size, threads and GPU layers apply the next time a model loads."
+)
+
+
+class SettingsFlow(QObject):
+    applied = Signal(object)  # the AppSettings chosen (applied before they are saved)
+    saved = Signal(str)  # what to tell the person
+    error_raised = Signal(object)
+
+    def __init__(self, owner: StoreOwner, window: QWidget) -> None:
+        super().__init__(window)
+        self._owner = owner
+        self._window = window
+        self.dialog: SettingsDialog | None = None
+
+    def open(
+        self,
+        settings: AppSettings,
+        conversation_id: int | None,
+        entry: CatalogModel | None,
+    ) -> None:
+        """Read the conversation's system prompt, then show the dialog."""
+        store = self._owner.store
+
+        def read() -> str | None:
+            if conversation_id is None:
+                return None
+            return store.get_conversation(conversation_id).system_prompt
+
+        BackgroundOp(self, read).success(
+            lambda prompt: self._show(settings, conversation_id, prompt, entry)
+        ).failure(self.error_raised.emit).run(self._owner)
+
+    def _show(
+        self,
+        settings: AppSettings,
+        conversation_id: int | None,
+        system_prompt: str | None,
+        entry: CatalogModel | None,
+    ) -> None:
+        dialog = SettingsDialog(
+            settings,
+            system_prompt=system_prompt,
+            sampling=entry.sampling if entry else Sampling(),
+            reasoning=entry.reasoning if entry else None,
+            has_passcode=app_lock.has_passcode(),
+            parent=self._window,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._on_dialog_accepted(dialog, settings, conversation_id))
+        self.dialog = dialog
+        dialog.open()
+
+    def _on_dialog_accepted(
+        self, dialog: SettingsDialog, before: AppSettings, conversation_id: int | None
+    ) -> None:
+        settings, prompt, passcode = (
+            dialog.settings(),
+            dialog.system_prompt(),
+            dialog.passcode_change(),
+        )
+        note = LOAD_NOTE if settings.load() != before.load() else "Settings saved."
+        self.applied.emit(settings)
+        store = self._owner.store
+
+        def save() -> None:
+            for key, value in settings.to_store().items():
+                if value is None:
+                    store.delete_setting(key)
+                else:
+                    store.set_setting(key, value)
+            if prompt is not None and conversation_id is not None:
+                store.set_system_prompt(conversation_id, prompt)
+            if passcode == "":
+                app_lock.clear_passcode()
+            elif passcode is not None:
+                app_lock.set_passcode(passcode)
+
+        BackgroundOp(self, save).success(lambda _: self.saved.emit(note)).failure(
+            self.error_raised.emit
+        ).run(self._owner)
