@@ -138,6 +138,19 @@ os.replace(tmp, dest)
 PYEOF
   (stat -c %s.%Y "$STARTER_FILE" 2>/dev/null || stat -f %z.%m "$STARTER_FILE") > "$STARTER_FILE.ok"
 fi
+# A build that crashes on this processor must fail here, not in the window: one token.
+if ! $VPY - "$STARTER_FILE" >/dev/null 2>&1 <<'PYEOF'
+import sys
+from pathlib import Path
+
+from engine.inference import ChatMessage, GenerationOptions, open_model
+
+with open_model(Path(sys.argv[1]), n_ctx=256) as session:
+    session.chat([ChatMessage("user", "Hi")], GenerationOptions(max_tokens=1))
+PYEOF
+then
+  die "the llama.cpp build cannot generate on this machine (it crashed or failed); delete $wheels to rebuild"
+fi
 say "ready: $($VPY -c 'import engine; print("Hearth", engine.__version__)'), backend $backend"
 
 # 8. Launch: a quick offline answer from the starter model, then the window.
