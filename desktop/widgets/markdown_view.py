@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QFont,
     QFontDatabase,
     QGuiApplication,
+    QImage,
     QPalette,
     QResizeEvent,
     QTextCharFormat,
@@ -79,7 +80,10 @@ class _ProseBrowser(_FittedMixin, QTextBrowser):
         self.setFixedHeight(self.fontMetrics().height() + 4)
 
     def loadResource(self, type: int, name: QUrl | str) -> Any:
-        return None  # no images from disk or anywhere else: a reply cannot open files
+        # No images from disk or anywhere else: a reply cannot open files. Not None: on a null
+        # answer QTextDocument::loadResource reads a local file itself (Qt 6), so give it an
+        # empty image, which it takes as loaded and draws as nothing.
+        return QImage()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)

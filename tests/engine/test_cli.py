@@ -114,7 +114,10 @@ def test_chat_keeps_context_between_turns(starter_model_path: Path):
         stdin="My name is Ada.\nWhat is my name?\n",
     )
     assert done.returncode == 0, done.stderr
-    assert "Ada" in done.stdout.split("you ›")[-1] or "Ada" in done.stdout
+    # stdout is "you › <reply 1>\nyou › <reply 2>\nyou › ": each prompt, then its reply.
+    first, second, after = done.stdout.split("you › ")[1:]
+    assert first.strip() and after == ""
+    assert "Ada" in second  # the second answer knows what the first question said
 
 
 def test_models_lists_catalog_installed_and_fit(starter_model_path: Path):

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QFont, QGuiApplication, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QDesktopServices,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QTextCursor,
+    QTextDocument,
+)
 from pytestqt.qtbot import QtBot
 
 from desktop.widgets.markdown_view import CodeBlockWidget, MarkdownViewWidget
@@ -137,17 +145,20 @@ def test_clicking_a_link_emits_it_and_opens_nothing(
     assert prose.source().isEmpty()  # the browser did not navigate either
 
 
-def test_no_image_is_loaded_from_disk(view: MarkdownViewWidget, tmp_path):
-    from PySide6.QtGui import QImage
-
+def test_no_image_is_loaded_from_disk(qtbot: QtBot, view: MarkdownViewWidget, tmp_path):
     image = tmp_path / "secret.png"
-    QImage(4, 4, QImage.Format.Format_RGB32).save(str(image))
-    view.set_markdown(f"![secret]({QUrl.fromLocalFile(str(image)).toString()})\n")
+    red = QImage(64, 64, QImage.Format.Format_RGB32)
+    red.fill(QColor(255, 0, 0))
+    assert red.save(str(image))
+    url = QUrl.fromLocalFile(str(image))
+    view.set_markdown(f"Before ![secret]({url.toString()}) after\n")
     prose = view.prose_blocks()[0]
-    loaded = prose.loadResource(
-        QTextDocument.ResourceType.ImageResource.value, QUrl.fromLocalFile(str(image))
-    )
-    assert loaded is None
+    qtbot.waitUntil(prose.isVisible)
+    # What the view shows: laying the text out asks the document for the image.
+    shot = view.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    pixels = memoryview(shot.constBits()).cast("I")
+    assert 0xFFFF0000 not in pixels, "the file's red pixels were drawn"
+    assert prose.height() < 64  # no room was made for a 64-pixel image either
 
 
 def test_raw_html_in_an_answer_is_shown_as_text(view: MarkdownViewWidget):

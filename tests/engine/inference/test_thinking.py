@@ -44,7 +44,9 @@ def thinker(starter_model_path: Path, catalog: Catalog) -> Iterator[ModelSession
 
 
 def test_template_opened_block_streams_thinking_then_budget_then_answer(thinker: ModelSession):
-    assert thinker.tokenize_prompt(QUESTION)[-3:] != []  # the prompt really ends in <think>
+    native = thinker._native
+    prompt = b"".join(native.piece(t, special=True) for t in thinker.tokenize_prompt(QUESTION))
+    assert prompt.decode().endswith("<|im_start|>assistant\n<think>\n")  # the template opens it
     chunks = list(thinker.stream_chat(QUESTION, GenerationOptions(temperature=0, max_tokens=60)))
     kinds = [type(c).__name__ for c in chunks]
     assert kinds[0] == "Thinking"
