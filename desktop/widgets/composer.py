@@ -1,12 +1,14 @@
-"""Where the person writes: Enter sends, Shift+Enter starts a new line, Esc stops a reply."""
+"""Where the person writes: Enter sends, Shift+Enter starts a new line, Esc stops a reply, Up in
+an empty box edits the last message."""
 
 from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QPalette
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -18,8 +20,10 @@ from PySide6.QtWidgets import (
 
 from desktop import theme
 
-MIN_LINES = 2
-MAX_LINES = 8
+MIN_LINES = 1
+MAX_LINES = 10
+# The token count is asked for once typing pauses this long.
+DRAFT_PAUSE_MS = 300
 # From this share of the context on, the token count is shown as a warning.
 WARN_AT = 0.9
 
@@ -30,8 +34,12 @@ class _ComposerEdit(QPlainTextEdit):
 
     submitted = Signal()
     escaped = Signal()
+    up_at_start = Signal()  # Up with the cursor on the first line
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Up and not event.modifiers() and not self.toPlainText():
+            self.up_at_start.emit()
+            return
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
                 self.insertPlainText("\n")
@@ -45,12 +53,16 @@ class _ComposerEdit(QPlainTextEdit):
 
 
 class ComposerWidget(QWidget):
-    """A multi-line box with Send and Stop, and the context use ("N / M tokens") that the
-    window sets. It stays editable while a model loads or a reply streams; only sending waits
-    (``set_busy``)."""
+    """A rounded box that grows with its text; Send (disabled while empty) turns into Stop
+    while a reply streams; an attach button; and the context use ("N / M tokens") that the
+    window keeps current as the person types. It stays editable while a model loads or a
+    reply streams; only sending waits (``set_busy``)."""
 
     send_requested = Signal(str)
     stop_requested = Signal()
+    draft_changed = Signal(str)  # the text, once typing pauses (for the live token count)
+    attach_requested = Signal()
+    history_requested = Signal()  # Up in an empty box: edit the last message
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,34 +75,72 @@ class ComposerWidget(QWidget):
         )
         self.text_edit.setTabChangesFocus(True)
         self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.send_button = QPushButton("Send")
-        self.send_button.setAccessibleName("Send message")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setAccessibleName("Stop the reply")
+        self.send_button = _round_button("send", "Send message", primary=True)
+        self.stop_button = _round_button("stop", "Stop the reply", primary=True)
         self.stop_button.setEnabled(False)
+        self.stop_button.hide()
+        self.attach_button = _round_button("attach", "Attach files")
+        self.attach_button.setToolTip("Attach files (arrives with private documents)")
+        self.attach_button.setEnabled(False)
         self.token_label = QLabel()
+        self.token_label.setObjectName("tokenLabel")
         self.token_label.setAccessibleName("Context used")
         self.token_label.hide()
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_PAUSE_MS)
+        self._draft_timer.timeout.connect(self._on_draft_timer_timeout)
 
         self.text_edit.submitted.connect(self._on_text_edit_submitted)
         self.text_edit.escaped.connect(self.stop_requested)
+        self.text_edit.up_at_start.connect(self._on_text_edit_up_at_start)
         self.text_edit.textChanged.connect(self._on_text_edit_text_changed)
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
+        self.attach_button.clicked.connect(self.attach_requested)
 
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
-        buttons.addStretch(1)
+        self.frame = QFrame()
+        self.frame.setObjectName("composerFrame")
+        self.frame.setMaximumWidth(theme.em(self, theme.READING_WIDTH / 17))
+        inner = QVBoxLayout(self.frame)
+        pad = theme.em(self, 0.4)
+        inner.setContentsMargins(pad, pad, pad, pad)
+        inner.setSpacing(0)
+        inner.addWidget(self.text_edit)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.text_edit, 1)
-        row.addLayout(buttons)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.token_label, 0, Qt.AlignmentFlag.AlignRight)
+        row.addWidget(self.attach_button)
+        row.addStretch(1)
+        row.addWidget(self.token_label)
+        row.addWidget(self.send_button)
+        row.addWidget(self.stop_button)
+        inner.addLayout(row)
+        layout = QHBoxLayout(self)
+        margin = theme.em(self, 0.6)
+        layout.setContentsMargins(margin, 0, margin, margin)
+        layout.addStretch(1)
+        layout.addWidget(self.frame, 100)
+        layout.addStretch(1)
+        self._apply_icons()
+        self._update_send_button()
         self._fit_height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_height()  # the wrapped text may take more or fewer lines now
+
+    def _apply_icons(self) -> None:
+        t = theme.tokens()
+        size = theme.em(self, 1.0)
+        for button, color in (
+            (self.send_button, t.on_accent),
+            (self.stop_button, t.on_accent),
+            (self.attach_button, t.muted),
+        ):
+            button.setIcon(theme.icon(button.property("iconName"), color))
+            button.setIconSize(QSize(size, size))
+            side = theme.em(self, 1.8)
+            button.setFixedSize(side, side)
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -110,9 +160,11 @@ class ComposerWidget(QWidget):
         return self._busy
 
     def set_busy(self, busy: bool) -> None:
-        """While a reply streams: Stop is offered and Enter keeps the text instead of sending."""
+        """While a reply streams: Send turns into Stop, and Enter keeps the text."""
         self._busy = busy
         self.stop_button.setEnabled(busy)
+        self.stop_button.setVisible(busy)
+        self.send_button.setVisible(not busy)
         self._update_send_button()
 
     def set_token_usage(self, used: int, limit: int) -> None:
@@ -141,6 +193,14 @@ class ComposerWidget(QWidget):
     def _on_text_edit_text_changed(self) -> None:
         self._update_send_button()
         self._fit_height()
+        self._draft_timer.start()
+
+    def _on_draft_timer_timeout(self) -> None:
+        self.draft_changed.emit(self.text())
+
+    def _on_text_edit_up_at_start(self) -> None:
+        if not self.text():
+            self.history_requested.emit()
 
     def _send(self) -> None:
         text = self.text().strip()
@@ -153,8 +213,10 @@ class ComposerWidget(QWidget):
         self.send_button.setEnabled(not self._busy and bool(self.text().strip()))
 
     def _fit_height(self) -> None:
-        """Grow with the text from two to eight lines, then scroll."""
-        lines = max(MIN_LINES, min(MAX_LINES, self.text_edit.document().lineCount()))
+        """Grow with the text (wrapped lines count) up to MAX_LINES, then scroll."""
+        # QPlainTextEdit's document layout measures its height in lines.
+        shown = math.ceil(self.text_edit.document().documentLayout().documentSize().height())
+        lines = max(MIN_LINES, min(MAX_LINES, shown))
         line = self.text_edit.fontMetrics().lineSpacing()
         margins = self.text_edit.contentsMargins()
         height = (
@@ -164,3 +226,12 @@ class ComposerWidget(QWidget):
         )
         if height != self.text_edit.height():
             self.text_edit.setFixedHeight(max(height, theme.em(self, MIN_LINES)))
+
+
+def _round_button(icon_name: str, accessible_name: str, *, primary: bool = False) -> QPushButton:
+    button = QPushButton()
+    button.setProperty("iconName", icon_name)
+    button.setProperty("role", "primary" if primary else "icon")
+    button.setAccessibleName(accessible_name)
+    button.setToolTip(accessible_name)
+    return button

@@ -1,15 +1,18 @@
-"""One message of the transcript: who said it, its thinking, its rendered Markdown, and what a
-person can do with it (copy, regenerate, edit, continue, switch between versions)."""
+"""One message of the transcript. The person's words sit in a bubble on the right, exactly as
+typed; Hearth's reply runs the column's width under a small mark, with its thinking, its
+rendered Markdown, a quiet stats line, and icon actions that show on hover (copy, edit,
+regenerate, continue, ‹ n/m ›)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QFont, QGuiApplication, QKeyEvent
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QEnterEvent, QFocusEvent, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import (
     QFrame,
+    QGraphicsOpacityEffect,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -30,6 +33,22 @@ ROLE_NAMES = {"user": "You", "assistant": "Hearth", "system": "System"}
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 CTRL = Qt.KeyboardModifier.ControlModifier
 STATUS_NOTES = {"interrupted": "Stopped before the end.", "error": "This reply failed."}
+
+
+WAITING = "Reading your message"
+# How often the waiting indicator's dots move.
+WAITING_TICK_MS = 400
+
+
+def stats_line(stats: Stats | MessageStats | None) -> str:
+    """The quiet line under a finished reply: speed, tokens, time."""
+    if stats is None or stats.generated_tokens is None:
+        return ""
+    parts = [f"{stats.generated_tokens:,} tokens"]
+    if stats.tokens_per_second:
+        parts.insert(0, f"{stats.tokens_per_second:.1f} tokens/s")
+        parts.append(f"{stats.generated_tokens / stats.tokens_per_second:.1f} s")
+    return " · ".join(parts)
 
 
 def stats_text(stats: Stats | MessageStats | None) -> str:
@@ -55,8 +74,7 @@ class MessageWidget(QFrame):
     ``append_thinking`` / ``append_answer`` then ``finish`` while a reply streams.
 
     Signals carry no message id; ``TranscriptView`` adds it. ``copy_requested`` fires after
-    the message's Markdown is already on the clipboard (for a "Copied" notice);
-    ``branch_requested`` carries the 0-based index of the sibling to show.
+    the message's text is already on the clipboard (for a "Copied" notice).
     """
 
     link_activated = Signal(QUrl)
@@ -79,36 +97,78 @@ class MessageWidget(QFrame):
     ) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setObjectName("userMessage" if role == "user" else "assistantMessage")
         self._role: Role = role
         self._message_id = message_id
         self._status: Status = status
         self._branch = (0, 1)
+        self._text = text  # the person's words, exactly as typed (user messages)
+        self._hovered = False
 
-        self.role_label = QLabel(ROLE_NAMES.get(role, role))
-        bold = QFont(self.role_label.font())
-        bold.setBold(True)
-        self.role_label.setFont(bold)
+        name = ROLE_NAMES.get(role, role)
+        self.role_label = QLabel(name)
+        self.role_label.setObjectName("sectionLabel")
+        self.mark_label = QLabel()
+        self.mark_label.setAccessibleName(name)
         self.status_label = QLabel()
+        self.status_label.setObjectName("hintLabel")
         self.status_label.hide()
-        self.previous_button = _tool_button("‹", "Previous version")
+        self.previous_button = _icon_button("chevron-left", "Previous version")
         self.branch_label = QLabel()
-        self.next_button = _tool_button("›", "Next version")
+        self.branch_label.setObjectName("hintLabel")
+        self.next_button = _icon_button("chevron-right", "Next version")
         self.previous_button.clicked.connect(self._on_previous_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
 
         self.thinking_section = ThinkingSectionWidget(clock=clock)
+        self.thinking_section.setObjectName("thinkingSection")
         self.thinking_section.answer_now_requested.connect(self.answer_now_requested)
         self.thinking_section.hide()
-        self.body = MarkdownViewWidget()
-        self.body.setAccessibleName(f"Message from {ROLE_NAMES.get(role, role)}")
-        self.body.link_activated.connect(self.link_activated)
+        self.waiting_label = QLabel()
+        self.waiting_label.setObjectName("hintLabel")
+        self.waiting_label.setAccessibleName("Waiting for the first word")
+        self.waiting_label.hide()
+        self._waiting_dots = 0
+        self._waiting_progress = ""
+        self._waiting_timer = QTimer(self)
+        self._waiting_timer.setInterval(WAITING_TICK_MS)
+        self._waiting_timer.timeout.connect(self._on_waiting_timer_timeout)
+
+        self.markdown = MarkdownViewWidget()
+        self.markdown.setAccessibleName(f"Message from {name}")
+        self.markdown.link_activated.connect(self.link_activated)
+        self.plain_label = QLabel()
+        self.plain_label.setTextFormat(Qt.TextFormat.PlainText)  # exactly as typed
+        self.plain_label.setWordWrap(True)
+        self.plain_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.plain_label.setAccessibleName(f"Message from {name}")
+        if role == "user":
+            self.body: QWidget = QFrame()
+            self.body.setObjectName("userBubble")
+            bubble = QVBoxLayout(self.body)
+            pad = theme.em(self, 0.6)
+            bubble.setContentsMargins(pad, pad // 2, pad, pad // 2)
+            bubble.addWidget(self.plain_label)
+            self.markdown.hide()
+        else:
+            self.body = self.markdown
         self.notes_label = QLabel()
+        self.notes_label.setObjectName("noticeLabel")
         self.notes_label.setWordWrap(True)
         self.notes_label.hide()
+        self.error_label = QLabel()
+        self.error_label.setObjectName("errorLabel")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.stats_label = QLabel()
+        self.stats_label.setObjectName("statsLabel")
+        self.stats_label.setAccessibleName("Reply statistics")
+        self.stats_label.hide()
 
         self.edit_box = QPlainTextEdit()
         self.edit_box.setAccessibleName("Edit your message")
         self.save_button = QPushButton("Save and send")
+        self.save_button.setProperty("role", "primary")
         self.cancel_button = QPushButton("Cancel")
         self.save_button.clicked.connect(self._on_save_button_clicked)
         self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
@@ -124,41 +184,89 @@ class MessageWidget(QFrame):
         editor_layout.addLayout(editor_buttons)
         self.editor.hide()
 
-        self.copy_button = _tool_button("Copy", "Copy this message")
-        self.regenerate_button = _tool_button("Regenerate", "Write this answer again")
-        self.edit_button = _tool_button("Edit", "Edit this message")
-        self.continue_button = _tool_button("Continue", "Continue this answer")
+        self.copy_button = _icon_button("copy", "Copy this message")
+        self.edit_button = _icon_button("edit", "Edit this message")
+        self.regenerate_button = _icon_button("regenerate", "Write this answer again")
+        self.continue_button = _icon_button("continue", "Continue this answer")
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.regenerate_button.clicked.connect(self.regenerate_requested)
         self.edit_button.clicked.connect(self._on_edit_button_clicked)
         self.continue_button.clicked.connect(self.continue_requested)
 
+        self.action_bar = QWidget()
+        actions = QHBoxLayout(self.action_bar)
+        actions.setContentsMargins(0, 0, 0, 0)
+        actions.setSpacing(theme.em(self, 0.1))
+        if role == "user":
+            actions.addStretch(1)
+        for w in (
+            self.previous_button,
+            self.branch_label,
+            self.next_button,
+            self.copy_button,
+            self.edit_button,
+            self.regenerate_button,
+            self.continue_button,
+        ):
+            actions.addWidget(w)
+        if role != "user":
+            actions.addStretch(1)
+        # Shown on hover or focus; the space stays, so nothing jumps as the pointer moves.
+        self._actions_effect = QGraphicsOpacityEffect(self.action_bar)
+        self.action_bar.setGraphicsEffect(self._actions_effect)
+
+        self._build_layout(role)
+        self._apply_icons()
+        self.set_text(text, final=status != "streaming")
+        self.set_branch(0, 1)
+        self.set_status(status)
+
+    def _build_layout(self, role: Role) -> None:
+        layout = QVBoxLayout(self)
+        margin = theme.em(self, 0.3)
+        layout.setContentsMargins(0, margin, 0, margin)
+        layout.setSpacing(theme.em(self, 0.3))
+        if role == "user":
+            self.role_label.hide()  # the bubble's side says who wrote it
+            row = QHBoxLayout()
+            row.addStretch(1)
+            row.addWidget(self.body, 0)
+            self.body.setMaximumWidth(round(theme.READING_WIDTH * 0.8))
+            layout.addLayout(row)
+            layout.addWidget(self.editor)
+            layout.addWidget(self.status_label, 0, Qt.AlignmentFlag.AlignRight)
+            layout.addWidget(self.action_bar)
+            return
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
+        header.addWidget(self.mark_label)
         header.addWidget(self.role_label)
         header.addWidget(self.status_label)
         header.addStretch(1)
-        for w in (self.previous_button, self.branch_label, self.next_button):
-            header.addWidget(w)
-        actions = QHBoxLayout()
-        actions.setContentsMargins(0, 0, 0, 0)
-        for b in (self.copy_button, self.edit_button, self.regenerate_button, self.continue_button):
-            actions.addWidget(b)
-        actions.addStretch(1)
-        layout = QVBoxLayout(self)
-        margin = theme.em(self, 0.5)
-        layout.setContentsMargins(margin, margin, margin, margin)
-        layout.setSpacing(theme.em(self, 0.3))
         layout.addLayout(header)
         layout.addWidget(self.thinking_section)
+        layout.addWidget(self.waiting_label)
         layout.addWidget(self.body)
         layout.addWidget(self.editor)
         layout.addWidget(self.notes_label)
-        layout.addLayout(actions)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.stats_label)
+        layout.addWidget(self.action_bar)
 
-        self.body.set_markdown(text, final=status != "streaming")
-        self.set_branch(0, 1)
-        self.set_status(status)
+    def _apply_icons(self) -> None:
+        size = theme.em(self, 1.1)
+        t = theme.tokens()
+        self.mark_label.setPixmap(theme.icon("hearth", t.accent).pixmap(size, size))
+        for button in (
+            self.previous_button,
+            self.next_button,
+            self.copy_button,
+            self.edit_button,
+            self.regenerate_button,
+            self.continue_button,
+        ):
+            button.setIcon(theme.icon(button.property("iconName"), t.muted))
+            button.setIconSize(QSize(size, size))
 
     @classmethod
     def from_message(
@@ -194,17 +302,28 @@ class MessageWidget(QFrame):
         return self._status
 
     def text(self) -> str:
-        """The message's Markdown source."""
-        return self.body.markdown()
+        """The message's source: the person's words as typed, or the reply's Markdown."""
+        return self._text if self._role == "user" else self.markdown.markdown()
 
     def plain_text(self) -> str:
-        """The rendered text, as a person reads it."""
-        return self.body.plain_text()
+        """The text as a person reads it."""
+        return self._text if self._role == "user" else self.markdown.plain_text()
+
+    def set_text(self, text: str, *, final: bool = True) -> None:
+        self._text = text
+        if self._role == "user":
+            self.plain_label.setText(text)
+        else:
+            self.markdown.set_markdown(text, final=final)
 
     def set_stats(self, stats: Stats | MessageStats | None) -> None:
         tip = stats_text(stats)
         self.setToolTip(tip)
         self.role_label.setToolTip(tip)
+        line = stats_line(stats) if self._role == "assistant" else ""
+        self.stats_label.setText(line)
+        self.stats_label.setToolTip(tip)
+        self.stats_label.setVisible(bool(line) and self._status != "streaming")
 
     def set_branch(self, index: int, count: int) -> None:
         """Show "‹ 2/3 ›" when the message has siblings (``index`` is 0-based)."""
@@ -216,6 +335,7 @@ class MessageWidget(QFrame):
         self.branch_label.setAccessibleName(f"Version {index + 1} of {count}")
         self.previous_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < count - 1)
+        self._update_actions()
 
     def branch_label_text(self) -> str:
         return self.branch_label.text() if self._branch[1] > 1 else ""
@@ -223,23 +343,38 @@ class MessageWidget(QFrame):
     def set_status(self, status: Status) -> None:
         self._status = status
         if status != "streaming":
-            self.body.finish()
+            self.markdown.finish()
+            self._stop_waiting()
+        elif self._role == "assistant" and not self.text() and self.thinking_section.isHidden():
+            self._start_waiting()
         note = STATUS_NOTES.get(status, "")
         self.status_label.setText(note)
         self.status_label.setVisible(bool(note))
         self._update_actions()
 
+    def actions_shown(self) -> bool:
+        """Whether the action icons can be seen now (hover, focus, or a version switcher)."""
+        return self._actions_effect.opacity() > 0
+
     # -- streaming ------------------------------------------------------------------------------
 
+    def set_prompt_progress(self, done: int, total: int) -> None:
+        """While a long prompt is read: how far, shown beside the waiting indicator."""
+        if total > 0 and not self.waiting_label.isHidden():
+            self._waiting_progress = f" {100 * done // total} %"
+            self._show_waiting()
+
     def append_thinking(self, text: str) -> None:
+        self._stop_waiting()
         self.thinking_section.show()
         self.thinking_section.append(text)
 
     def append_answer(self, text: str) -> None:
         """Add streamed answer text; the first piece closes the thinking section."""
+        self._stop_waiting()
         if self.thinking_section.is_thinking():
             self.thinking_section.finish()
-        self.body.append_markdown(text)
+        self.markdown.append_markdown(text)
 
     def add_notice(self, notice: Notice) -> None:
         if notice.kind is NoticeKind.BUDGET_REACHED:
@@ -252,6 +387,12 @@ class MessageWidget(QFrame):
         self.notes_label.setText("\n".join(lines))
         self.notes_label.show()
 
+    def show_error(self, text: str) -> None:
+        """What went wrong with this reply, in plain words, under its text."""
+        lines = [t for t in (self.error_label.text(), text) if t]
+        self.error_label.setText("\n".join(lines))
+        self.error_label.show()
+
     def finish(self, status: Status, stats: Stats | MessageStats | None = None) -> None:
         """The reply ended (``done``, ``interrupted`` or ``error``)."""
         if not self.thinking_section.isHidden():
@@ -260,11 +401,23 @@ class MessageWidget(QFrame):
         self.set_status(status)
         self.set_stats(stats)
 
-    def show_error(self, text: str) -> None:
-        """What went wrong with this reply, in plain words, under its text."""
-        lines = [t for t in (self.notes_label.text(), text) if t]
-        self.notes_label.setText("\n".join(lines))
-        self.notes_label.show()
+    def _start_waiting(self) -> None:
+        self._waiting_dots, self._waiting_progress = 0, ""
+        self._show_waiting()
+        self.waiting_label.show()
+        self._waiting_timer.start()
+
+    def _stop_waiting(self) -> None:
+        self._waiting_timer.stop()
+        self.waiting_label.hide()
+
+    def _show_waiting(self) -> None:
+        dots = "." * (1 + self._waiting_dots % 3)
+        self.waiting_label.setText(f"{WAITING}{dots}{self._waiting_progress}")
+
+    def _on_waiting_timer_timeout(self) -> None:
+        self._waiting_dots += 1
+        self._show_waiting()
 
     # -- editing --------------------------------------------------------------------------------
 
@@ -296,6 +449,22 @@ class MessageWidget(QFrame):
         self.editor.hide()
         self.body.show()
         self._update_actions()
+
+    # -- hover ----------------------------------------------------------------------------------
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hovered = True
+        self._update_actions()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hovered = False
+        self._update_actions()
+        super().leaveEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        self._update_actions()
+        super().focusInEvent(event)
 
     # -- slots ----------------------------------------------------------------------------------
 
@@ -329,11 +498,16 @@ class MessageWidget(QFrame):
         self.edit_button.setVisible(final and self._role == "user" and not editing)
         self.regenerate_button.setVisible(final and assistant)
         self.continue_button.setVisible(assistant and self._status == "interrupted")
+        focus = any(b.hasFocus() for b in self.action_bar.findChildren(QToolButton))
+        shown = final and (
+            self._hovered or focus or self._branch[1] > 1 or self._status == "interrupted"
+        )
+        self._actions_effect.setOpacity(1.0 if shown else 0.0)
 
 
-def _tool_button(text: str, accessible_name: str) -> QToolButton:
+def _icon_button(icon_name: str, accessible_name: str) -> QToolButton:
     button = QToolButton()
-    button.setText(text)
+    button.setProperty("iconName", icon_name)
     button.setAccessibleName(accessible_name)
     button.setToolTip(accessible_name)
     button.setAutoRaise(True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtWidgets import QFrame, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop import theme
 from desktop.widgets.message_widget import MessageWidget
@@ -34,9 +34,18 @@ class TranscriptView(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setAccessibleName("Conversation")
+        # A centred reading column, no wider than theme.READING_WIDTH at 100 % text size.
         self._container = QWidget()
-        self._layout = QVBoxLayout(self._container)
-        spacing = theme.em(self, 0.5)
+        self._container.setObjectName("chatColumn")
+        outer = QHBoxLayout(self._container)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self._column = QWidget()
+        self._column.setMaximumWidth(theme.em(self, theme.READING_WIDTH / 17))
+        outer.addStretch(1)
+        outer.addWidget(self._column, 100)
+        outer.addStretch(1)
+        self._layout = QVBoxLayout(self._column)
+        spacing = theme.em(self, 0.75)
         self._layout.setContentsMargins(spacing, spacing, spacing, spacing)
         self._layout.setSpacing(spacing)
         self._layout.addStretch(1)  # messages sit at the top; the stretch takes the rest
