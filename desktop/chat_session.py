@@ -67,6 +67,7 @@ class ChatSession(QObject):
     model_loaded = Signal(str, int)  # display name, context size in tokens
     model_failed = Signal(object)  # HearthError
     reply_finished = Signal(object)  # TurnOutcome of a turn that generated (for stats)
+    context_used = Signal(int, int)  # tokens the conversation and the draft take, context size
     turn_finished = Signal(object)  # TurnOutcome of every turn, once its view is updated
     transcript_shown = Signal(bool)  # True: messages are shown; False: the empty new chat
     status_message = Signal(str, int)  # text, milliseconds
@@ -75,6 +76,7 @@ class ChatSession(QObject):
     _run_requested = Signal(object)  # TurnRequest, to the worker (queued)
     _load_requested = Signal(str, object)  # spec, LoadSettings
     _forget_requested = Signal()
+    _count_requested = Signal(str)
 
     def __init__(
         self,
@@ -94,12 +96,17 @@ class ChatSession(QObject):
         # Each waiting turn's (question id, reply id, view) in the transcript.
         self._keys: dict[int, tuple[int | None, int, int]] = {}
         self._busy_shown = False
+        self._used = 0  # tokens the open conversation's last turn took (prompt and reply)
+        self._draft = ("", 0)  # the composer's text and its tokens
         # Questions sent while the open conversation is still being read: asked once shown
         # (showing it would otherwise replace their messages in the view).
         self._after_load: list[str] | None = None
         self._closing = False
         self.options = GenerationOptions()  # sampling for the next turns (from the settings)
         self.load_settings = LoadSettings()
+        # The system prompt of the new chat, before its first message stores it.
+        self.draft_system_prompt = ""
+        self.default_system_prompt = ""
 
         self._thread = QThread(self)
         self._thread.setObjectName("inference")
@@ -109,6 +116,8 @@ class ChatSession(QObject):
         self._run_requested.connect(self._worker.run_turn)
         self._load_requested.connect(self._worker.load)
         self._forget_requested.connect(self._worker.forget_context)
+        self._count_requested.connect(self._worker.count_tokens)
+        self._worker.tokens_counted.connect(self._on_worker_tokens_counted)
         self._worker.model_loaded.connect(self._on_worker_model_loaded)
         self._worker.model_failed.connect(self._on_worker_model_failed)
         self._worker.turn_started.connect(self._on_worker_turn_started)
@@ -163,6 +172,7 @@ class ChatSession(QObject):
         self._ready = True
         self._n_ctx = n_ctx
         self.model_loaded.emit(name, n_ctx)
+        self._emit_context()
         self._dispatch()
 
     def _on_worker_model_failed(self, exc: HearthError) -> None:
@@ -172,6 +182,28 @@ class ChatSession(QObject):
                 self._fail_waiting(self._waiting.popleft(), exc.user_message)
             self._became_idle()
 
+    # -- the context gauge ---------------------------------------------------------------------
+
+    def count_draft(self, text: str) -> None:
+        """The composer's text changed: its tokens are counted on the model thread."""
+        if not text.strip():
+            self._draft = ("", 0)
+            self._emit_context()
+        elif self._ready:
+            self._count_requested.emit(text)
+
+    def _on_worker_tokens_counted(self, text: str, count: int) -> None:
+        self._draft = (text, count)
+        self._emit_context()
+
+    def _set_used(self, used: int) -> None:
+        self._used = used
+        self._emit_context()
+
+    def _emit_context(self) -> None:
+        if self._n_ctx:
+            self.context_used.emit(self._used + self._draft[1], self._n_ctx)
+
     # -- opening conversations ------------------------------------------------------------------
 
     def new_conversation(self) -> None:
@@ -180,7 +212,9 @@ class ChatSession(QObject):
         self.stop()
         self._view += 1
         self._drop_after_load()
+        self.draft_system_prompt = self.default_system_prompt
         self._set_conversation(None)
+        self._set_used(0)
         self._transcript.clear()
         self.transcript_shown.emit(False)
 
@@ -209,6 +243,7 @@ class ChatSession(QObject):
                 return  # the person moved on meanwhile
             self._transcript.set_messages(*result)
             self.transcript_shown.emit(True)
+            self._set_used(_tokens_used(result[0]))
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
                 self._transcript.ensureWidgetVisible(w)
             waiting, self._after_load = self._after_load or [], None
@@ -348,7 +383,12 @@ class ChatSession(QObject):
         self, kind: TurnKind, *, text: str = "", message_id: int | None = None
     ) -> TurnRequest:
         return TurnRequest(
-            kind, self._conversation_id, self.options, text=text, message_id=message_id
+            kind,
+            self._conversation_id,
+            self.options,
+            text=text,
+            message_id=message_id,
+            system_prompt=self.draft_system_prompt if self._conversation_id is None else "",
         )
 
     def _enqueue(self, request: TurnRequest, question_key: int | None, reply_key: int) -> None:
@@ -459,6 +499,9 @@ class ChatSession(QObject):
                 w.show_error(outcome.error)
         if outcome.reply is not None:
             self.reply_finished.emit(outcome)
+            s = outcome.reply.stats
+            if self._transcript.message_widget(stream.reply_key) is not None:
+                self._set_used(s.prompt_tokens + s.generated_tokens)
         if outcome.saved is not None:
             self._refresh_branches(outcome.saved.conversation_id)
             self.conversations_changed.emit()
@@ -495,6 +538,14 @@ class ChatSession(QObject):
 
     def _store_op(self, fn: Callable[[], T], on_success: Callable[[T], object]) -> None:
         BackgroundOp(self, fn).success(on_success).failure(self.error_raised.emit).run(self._owner)
+
+
+def _tokens_used(path: list[Message]) -> int:
+    """What the conversation's last reply took of the context (prompt and reply)."""
+    for m in reversed(path):
+        if m.role == "assistant" and m.stats is not None:
+            return (m.stats.prompt_tokens or 0) + (m.stats.generated_tokens or 0)
+    return 0
 
 
 def _path_and_branches(

@@ -13,9 +13,18 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QResizeEvent,
+    QShortcut,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -25,11 +34,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 import engine.policy
+from desktop import theme
 from desktop.background import OWN_THREAD, BackgroundOp
 from desktop.chat_session import ChatSession
 from desktop.conversation_list import UNDO_DELETE_MS, ConversationList
@@ -39,24 +50,30 @@ from desktop.dialogs.privacy_dialog import PrivacyDialog
 from desktop.dialogs.settings_dialog import SettingsDialog
 from desktop.errors import show_error
 from desktop.privacy_flow import PrivacyFlow
-from desktop.settings import AppSettings
+from desktop.settings import THEMES, AppSettings
 from desktop.settings_flow import SettingsFlow
+from desktop.shortcuts import SHORTCUTS, ShortcutsDialog
 from desktop.widgets.composer import ComposerWidget
 from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.model_bar import ModelBarWidget
 from desktop.widgets.privacy_toggle import PrivacyToggleWidget
 from desktop.widgets.sidebar import SidebarWidget
 from desktop.widgets.transcript_view import TranscriptView
+from desktop.widgets.welcome import WelcomeWidget
 from desktop.window_lock import LockController
 from desktop.window_state import WindowState, read_state, save_state
 from engine.catalog import Catalog, CatalogModel, load_catalog
-from engine.catalog.advice import welcome_text
+from engine.catalog.advice import model_to_get, welcome_text
 from engine.catalog.hardware import Hardware, detect
+from engine.catalog.plan import format_size
 from engine.errors import HearthError, ModelDoesNotFit
 from engine.inference import FinishReason
 from engine.storage import StoreClosed, StoreOwner
 
 T = TypeVar("T")
+
+# Narrower than this, the conversations list makes room for the chat.
+NARROW_PX = 820
 
 
 class MainWindow(QMainWindow):
@@ -76,6 +93,7 @@ class MainWindow(QMainWindow):
         self.resize(1100, 760)
         state = state if state is not None else read_state(owner)
         self._closing = False
+        self._narrow = False
         self._models_dialog: ModelsDialog | None = None
         self.settings = state.settings
         # models.toml ships with the app and is small; hardware is measured off this thread.
@@ -120,30 +138,37 @@ class MainWindow(QMainWindow):
         self.sidebar = SidebarWidget()
         self.transcript = TranscriptView()
         self.composer = ComposerWidget()
-        self.welcome_label = QLabel()
-        self.welcome_label.setWordWrap(True)
-        self.welcome_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.welcome_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.welcome_label.setAccessibleName("Welcome")
+        self.welcome = WelcomeWidget()
+        self.welcome_label = self.welcome.advice_label
         self.model_bar = ModelBarWidget()
         self.model_bar.fill(self._catalog, self._catalog_error)
         self.model_label = QLabel("Loading model…")
         self.model_label.setAccessibleName("Loaded model")
         self.privacy_toggle = PrivacyToggleWidget(engine.policy.current_mode())
-        self.privacy_button = _button(
-            "Privacy…",
+        self.sidebar_button = _tool_button(
+            "sidebar", "Show or hide the conversations", "Conversations (Ctrl+B)"
+        )
+        self.sidebar_button.setCheckable(True)
+        self.sidebar_button.setChecked(True)
+        self.new_chat_button = _tool_button("new-chat", "New chat", "New chat (Ctrl+N)")
+        self.privacy_button = _tool_button(
+            "shield",
             "Privacy panel",
             "What tried to leave this computer, and where your data lives.",
         )
-        self.settings_button = _button("Settings…", "Settings", "Settings (Ctrl+,).")
-        self.lock_button = _button(
-            "Lock", "Lock Hearth", "Hide everything and close the history (Ctrl+L)."
+        self.settings_button = _tool_button("settings", "Settings", "Settings (Ctrl+,)")
+        self.lock_button = _tool_button(
+            "lock", "Lock Hearth", "Hide everything and close the history (Ctrl+L)"
         )
         self.undo_button = _button("Undo", "Undo delete", "Bring the conversation back.")
         self.undo_button.hide()
 
-        top = QHBoxLayout()
-        top.addWidget(self.model_bar)
+        toolbar = QWidget()
+        toolbar.setObjectName("toolbar")
+        top = QHBoxLayout(toolbar)
+        top.setContentsMargins(theme.em(self, 0.5), theme.em(self, 0.25), theme.em(self, 0.5), 0)
+        for left in (self.sidebar_button, self.new_chat_button, self.model_bar):
+            top.addWidget(left)
         top.addStretch(1)
         for widget in (
             self.privacy_toggle,
@@ -153,16 +178,21 @@ class MainWindow(QMainWindow):
         ):
             top.addWidget(widget)
         chat = QWidget()
+        chat.setObjectName("chatColumn")
         column = QVBoxLayout(chat)
-        column.addLayout(top)
-        column.addWidget(self.welcome_label, 1)
-        column.addWidget(self.transcript, 4)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(toolbar)
+        column.addWidget(self.welcome, 1)
+        column.addWidget(self.transcript, 1)
         column.addWidget(self.composer)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.sidebar)
         self.splitter.addWidget(chat)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([260, 840])
+        self.splitter.setChildrenCollapsible(False)
+        self._apply_icons()
         self.lock_screen = LockScreenWidget()
         self.pages = QStackedWidget()
         self.pages.addWidget(self.splitter)
@@ -195,8 +225,15 @@ class MainWindow(QMainWindow):
         s.error_raised.connect(self._on_op_failed)
         s.returned.connect(self._on_session_returned)
 
+        s.context_used.connect(self._on_session_context_used)
         self.composer.send_requested.connect(s.send)
         self.composer.stop_requested.connect(s.stop)
+        self.composer.draft_changed.connect(s.count_draft)
+        self.composer.history_requested.connect(self.edit_last_message)
+        self.welcome.example_chosen.connect(self._on_welcome_example_chosen)
+        self.welcome.get_model_requested.connect(self._on_welcome_get_model_requested)
+        self.sidebar_button.toggled.connect(self._on_sidebar_button_toggled)
+        self.new_chat_button.clicked.connect(self.new_conversation)
         self.transcript.link_activated.connect(self._on_transcript_link_activated)
         self.transcript.copy_requested.connect(self._on_transcript_copy_requested)
         self.conversations.open_requested.connect(self._on_conversations_open_requested)
@@ -216,20 +253,86 @@ class MainWindow(QMainWindow):
         self.locker.error_raised.connect(lambda exc, title: show_error(self, exc, title))
         self.settings_flow.applied.connect(self._use_settings)
         self.settings_flow.saved.connect(self._on_settings_flow_saved)
+        self.settings_flow.draft_prompt_chosen.connect(self._on_settings_flow_draft_prompt_chosen)
         self.settings_flow.error_raised.connect(self._show_error)
         self.privacy.forgotten.connect(self._on_privacy_forgotten)
         self.privacy.error_raised.connect(self._show_error)
 
     def _install_shortcuts(self) -> None:
-        for keys, slot in (
-            (QKeySequence.StandardKey.New, self.new_conversation),
-            (QKeySequence.StandardKey.Find, self._focus_search),
-            (QKeySequence("Esc"), self.session.stop),
-            (QKeySequence("Ctrl+Shift+C"), self.copy_last_answer),
-            (QKeySequence("Ctrl+L"), self.lock),
-            (QKeySequence.StandardKey.Preferences, self.open_settings_dialog),
+        slots: dict[str, Callable[[], object]] = {
+            "new": self.new_conversation,
+            "search": self._focus_search,
+            "escape": self._on_escape,
+            "undo": self._undo_delete,
+            "lock": self.lock,
+            "settings": self.open_settings_dialog,
+            "copy": self.copy_last_answer,
+            "sidebar": self.sidebar_button.toggle,
+            "help": self.show_shortcuts,
+            "quit": self.close,
+        }
+        for keys, action, _text in SHORTCUTS:
+            shortcut = QShortcut(QKeySequence(keys), self)
+            shortcut.activated.connect(slots[action])
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        dialog = ShortcutsDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: self.composer.focus_input())
+        dialog.open()
+        return dialog
+
+    def _on_escape(self) -> None:
+        """Esc: in the search box, clear the search; else stop the reply."""
+        search = self.sidebar.search_edit
+        if search.hasFocus() and search.text():
+            search.clear()
+            self.composer.focus_input()
+        elif search.hasFocus():
+            self.composer.focus_input()
+        else:
+            self.session.stop()
+
+    def _undo_delete(self) -> None:
+        if self.conversations.pending_deletes():
+            self.conversations.undo()
+            self.composer.focus_input()
+
+    def edit_last_message(self) -> None:
+        """Up in the empty composer: edit the last thing the person asked."""
+        if self.session.busy:
+            return
+        asked = [w for w in self.transcript.messages() if w.role() == "user"]
+        if asked and (asked[-1].message_id() or -1) >= 0:
+            asked[-1].begin_edit()
+            self.transcript.ensureWidgetVisible(asked[-1])
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.composer.focus_input()  # typing right after launch goes to the composer
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        narrow = self.width() < NARROW_PX
+        if narrow != self._narrow:
+            self._narrow = narrow
+            self.sidebar_button.setChecked(not narrow)  # out of the way when narrow
+
+    def _on_sidebar_button_toggled(self, shown: bool) -> None:
+        self.sidebar.setVisible(shown)
+
+    def _apply_icons(self) -> None:
+        muted = theme.tokens().muted
+        size = theme.em(self, 1.2)
+        for button in (
+            self.sidebar_button,
+            self.new_chat_button,
+            self.privacy_button,
+            self.settings_button,
+            self.lock_button,
         ):
-            QShortcut(keys, self, slot)
+            button.setIcon(theme.icon(button.property("iconName"), muted))
+            button.setIconSize(QSize(size, size))
 
     # -- conversations ---------------------------------------------------------------------
 
@@ -242,6 +345,18 @@ class MainWindow(QMainWindow):
         """Show a stored conversation; a reply streaming elsewhere is stopped first and kept
         as 'interrupted'."""
         self.session.open_conversation(conversation_id, scroll_to=scroll_to)
+        self.composer.focus_input()
+
+    def _on_welcome_example_chosen(self, text: str) -> None:
+        self.session.send(text)
+        self.composer.focus_input()
+
+    def _on_welcome_get_model_requested(self, model_id: str) -> None:
+        dialog = self.open_models_dialog()
+        dialog.select(model_id)
+
+    def _on_session_context_used(self, used: int, limit: int) -> None:
+        self.composer.set_token_usage(used, limit)
 
     def _on_conversations_open_requested(self, conversation_id: int, scroll_to: object) -> None:
         self.open_conversation(
@@ -339,11 +454,17 @@ class MainWindow(QMainWindow):
 
     def _show_welcome(self, empty: bool) -> None:
         """An empty chat says what answers here and how to get the flagship model."""
-        self.welcome_label.setVisible(empty)
+        self.welcome.setVisible(empty)
         self.transcript.setVisible(not empty)
 
     def _update_welcome(self) -> None:
-        self.welcome_label.setText(welcome_text(self._catalog, self._hardware))
+        self.welcome.set_advice(welcome_text(self._catalog, self._hardware))
+        model = model_to_get(self._catalog, self._hardware)
+        if model is None:
+            self.welcome.offer_model("", "", "")
+        else:
+            size = format_size(model.size) if model.size else ""
+            self.welcome.offer_model(model.id, model.label, size)
 
     # -- privacy ---------------------------------------------------------------------------
 
@@ -377,17 +498,37 @@ class MainWindow(QMainWindow):
     # -- settings --------------------------------------------------------------------------
 
     def _use_settings(self, settings: AppSettings) -> None:
+        if (settings.theme, settings.text_size) != (self.settings.theme, self.settings.text_size):
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                choice = settings.theme if settings.theme in THEMES else "system"
+                theme.choose(app, choice, settings.text_size / 100)  # type: ignore[arg-type]
+                self._restyle()
+        if self.session.draft_system_prompt == self.session.default_system_prompt:
+            self.session.draft_system_prompt = settings.system_prompt
+        self.session.default_system_prompt = settings.system_prompt
         self.settings = settings
         self.session.options = settings.options(self.session.options)
         self.session.load_settings = settings.load()
         self.locker.set_idle_minutes(settings.lock_idle_minutes)
 
     def open_settings_dialog(self) -> None:
-        """Settings (Ctrl+,); the open conversation's system prompt is read first."""
+        """Settings (Ctrl+,); the open conversation's system prompt is read first (a new
+        chat's can be set before its first message)."""
         if not self.locker.is_locked:
             self.settings_flow.open(
-                self.settings, self.session.conversation_id, self._current_catalog_entry()
+                self.settings,
+                self.session.conversation_id,
+                self._current_catalog_entry(),
+                draft_prompt=self.session.draft_system_prompt,
             )
+
+    def _restyle(self) -> None:
+        """After a theme change: icons are drawn in the scheme's colours."""
+        self._apply_icons()
+        self.composer.restyle()
+        for widget in self.transcript.messages():
+            widget.restyle()
 
     @property
     def settings_dialog(self) -> SettingsDialog | None:
@@ -396,6 +537,10 @@ class MainWindow(QMainWindow):
     def _on_settings_flow_saved(self, note: str) -> None:
         self.statusBar().showMessage(note, 8000)
         self.settings_saved.emit()
+        self.composer.focus_input()
+
+    def _on_settings_flow_draft_prompt_chosen(self, prompt: str) -> None:
+        self.session.draft_system_prompt = prompt
 
     def _current_catalog_entry(self) -> CatalogModel | None:
         if self._catalog is None:
@@ -473,4 +618,13 @@ def _button(text: str, accessible_name: str, tip: str) -> QPushButton:
     button = QPushButton(text)
     button.setAccessibleName(accessible_name)
     button.setToolTip(tip)
+    return button
+
+
+def _tool_button(icon_name: str, accessible_name: str, tip: str) -> QToolButton:
+    button = QToolButton()
+    button.setProperty("iconName", icon_name)
+    button.setAccessibleName(accessible_name)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
     return button

@@ -15,6 +15,15 @@ from dataclasses import dataclass
 from engine.inference import GenerationOptions
 
 PREFIX = "settings."
+THEMES = ("system", "light", "dark")
+TEXT_SIZES = (90, 100, 115, 130)
+_KINDS: dict[str, type] = {
+    "temperature": float,
+    "top_p": float,
+    "repeat_penalty": float,
+    "system_prompt": str,
+    "theme": str,
+}
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,9 @@ class AppSettings:
     threads: int | None = None
     gpu_layers: int | None = None
     lock_idle_minutes: int = 0  # 0: never lock by itself
+    system_prompt: str = ""  # for new conversations (each keeps its own, editable)
+    theme: str = "system"  # "system", "light" or "dark"
+    text_size: int = 100  # percent of the platform's font size
 
     def options(self, base: GenerationOptions) -> GenerationOptions:
         """``base`` with these sampling settings and budget (other fields kept)."""
@@ -65,11 +77,13 @@ class AppSettings:
             raw = get(PREFIX + f.name)
             if raw is None or raw == "":
                 continue
-            kind = float if f.name in {"temperature", "top_p", "repeat_penalty"} else int
+            kind = _KINDS.get(f.name, int)
             try:
                 values[f.name] = kind(raw)
             except ValueError:
                 continue
+        if values.get("theme") not in (None, *THEMES):
+            del values["theme"]
         return cls(**values)  # type: ignore[arg-type]
 
 

@@ -21,6 +21,9 @@ LOAD_NOTE = (
 
 class SettingsFlow(QObject):
     applied = Signal(object)  # the AppSettings chosen (applied before they are saved)
+    draft_prompt_chosen = Signal(
+        str
+    )  # the new chat's system prompt (stored with its first message)
     saved = Signal(str)  # what to tell the person
     error_raised = Signal(object)
 
@@ -35,13 +38,16 @@ class SettingsFlow(QObject):
         settings: AppSettings,
         conversation_id: int | None,
         entry: CatalogModel | None,
+        *,
+        draft_prompt: str = "",
     ) -> None:
-        """Read the conversation's system prompt, then show the dialog."""
+        """Read the conversation's system prompt (a new chat's is ``draft_prompt``, kept until
+        its first message stores it), then show the dialog."""
         store = self._owner.store
 
-        def read() -> str | None:
+        def read() -> str:
             if conversation_id is None:
-                return None
+                return draft_prompt
             return store.get_conversation(conversation_id).system_prompt
 
         BackgroundOp(self, read).success(
@@ -52,7 +58,7 @@ class SettingsFlow(QObject):
         self,
         settings: AppSettings,
         conversation_id: int | None,
-        system_prompt: str | None,
+        system_prompt: str,
         entry: CatalogModel | None,
     ) -> None:
         dialog = SettingsDialog(
@@ -78,6 +84,8 @@ class SettingsFlow(QObject):
         )
         note = LOAD_NOTE if settings.load() != before.load() else "Settings saved."
         self.applied.emit(settings)
+        if conversation_id is None and prompt is not None:
+            self.draft_prompt_chosen.emit(prompt)
         store = self._owner.store
 
         def save() -> None:

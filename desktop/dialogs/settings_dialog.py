@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import theme
-from desktop.settings import AppSettings
+from desktop.settings import TEXT_SIZES, AppSettings
 from engine.catalog import Reasoning, Sampling
 
 
@@ -79,12 +79,35 @@ class SettingsDialog(QDialog):
         self.system_prompt_edit.setPlaceholderText(
             "How the assistant should answer in this conversation, e.g. “Be brief.”"
             if system_prompt is not None
-            else "Open or start a conversation to give it one."
+            else "No conversation is open."
         )
         self.system_prompt_edit.setEnabled(system_prompt is not None)
         self.system_prompt_edit.setMaximumHeight(theme.em(self, 5))
         prompt_box = QGroupBox("This conversation")
         QVBoxLayout(prompt_box).addWidget(self.system_prompt_edit)
+        self.default_prompt_edit = QPlainTextEdit(settings.system_prompt)
+        self.default_prompt_edit.setAccessibleName("System prompt for new conversations")
+        self.default_prompt_edit.setPlaceholderText(
+            "How the assistant should answer in every new conversation (each can change it)."
+        )
+        self.default_prompt_edit.setMaximumHeight(theme.em(self, 4))
+        self.theme_combo = QComboBox()
+        self.theme_combo.setAccessibleName("Theme")
+        for label, value in (("System", "system"), ("Light", "light"), ("Dark", "dark")):
+            self.theme_combo.addItem(label, value)
+        self.theme_combo.setCurrentIndex(max(0, self.theme_combo.findData(settings.theme)))
+        self.text_size_combo = QComboBox()
+        self.text_size_combo.setAccessibleName("Text size")
+        for size in TEXT_SIZES:
+            self.text_size_combo.addItem(f"{size} %", size)
+        self.text_size_combo.setCurrentIndex(
+            max(0, self.text_size_combo.findData(settings.text_size))
+        )
+        general_box = QGroupBox("Every conversation")
+        form = QFormLayout(general_box)
+        form.addRow("System prompt", self.default_prompt_edit)
+        form.addRow("Theme", self.theme_combo)
+        form.addRow("Text size", self.text_size_combo)
 
         s = settings
         self.temperature_spin = _double(
@@ -173,7 +196,15 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for w in (prompt_box, sampling_box, load_box, lock_box, self.error_label, self.buttons):
+        for w in (
+            prompt_box,
+            general_box,
+            sampling_box,
+            load_box,
+            lock_box,
+            self.error_label,
+            self.buttons,
+        ):
             layout.addWidget(w)
 
     def settings(self) -> AppSettings:
@@ -190,6 +221,9 @@ class SettingsDialog(QDialog):
             threads=_value(self.threads_spin),  # type: ignore[arg-type]
             gpu_layers=gpu,
             lock_idle_minutes=self.idle_spin.value(),
+            system_prompt=self.default_prompt_edit.toPlainText().strip(),
+            theme=self.theme_combo.currentData(),
+            text_size=self.text_size_combo.currentData(),
         )
 
     def system_prompt(self) -> str | None:

@@ -120,3 +120,28 @@ def _dedent(line: str, indent: int) -> str:
 
 def _is_blank(line: str) -> bool:
     return not line.strip()
+
+
+# A line that Markdown gives a meaning of its own: list item, quote, heading, table row, rule.
+_STRUCTURE = re.compile(r"^\s*([-*+]\s|\d{1,9}[.)]\s|>|#{1,6}\s|\||(\*\s*){3,}$|(-\s*){3,}$)")
+_NBSP = "\u00a0"
+
+
+def keep_lines(prose: str) -> str:
+    """Prose Markdown that shows its text as written: a single line break stays a line break
+    (Markdown would join the lines), and the leading spaces of a line inside a paragraph stay
+    (Markdown would drop them, and with them the indentation of code written without fences).
+    Lines with a structure of their own (lists, quotes, headings, tables) are left alone."""
+    lines = prose.split("\n")
+    out: list[str] = []
+    for i, source in enumerate(lines):
+        line = source
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        inside = bool(out) and bool(out[-1].strip()) and not _STRUCTURE.match(line)
+        if inside and line.startswith(" ") and line.strip():
+            stripped = line.lstrip(" ")
+            line = _NBSP * (len(line) - len(stripped)) + stripped
+        if line.strip() and following.strip() and not line.endswith("  "):
+            line += "  "  # a hard break; at the end of a block Markdown drops it unseen
+        out.append(line)
+    return "\n".join(out)

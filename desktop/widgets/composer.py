@@ -121,7 +121,7 @@ class ComposerWidget(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.frame, 100)
         layout.addStretch(1)
-        self._apply_icons()
+        self.restyle()
         self._update_send_button()
         self._fit_height()
 
@@ -129,7 +129,8 @@ class ComposerWidget(QWidget):
         super().resizeEvent(event)
         self._fit_height()  # the wrapped text may take more or fewer lines now
 
-    def _apply_icons(self) -> None:
+    def restyle(self) -> None:
+        """Draw the icons in the current scheme's colours."""
         t = theme.tokens()
         size = theme.em(self, 1.0)
         for button, color in (

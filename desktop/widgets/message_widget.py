@@ -216,7 +216,7 @@ class MessageWidget(QFrame):
         self.action_bar.setGraphicsEffect(self._actions_effect)
 
         self._build_layout(role)
-        self._apply_icons()
+        self.restyle()
         self.set_text(text, final=status != "streaming")
         self.set_branch(0, 1)
         self.set_status(status)
@@ -253,7 +253,8 @@ class MessageWidget(QFrame):
         layout.addWidget(self.stats_label)
         layout.addWidget(self.action_bar)
 
-    def _apply_icons(self) -> None:
+    def restyle(self) -> None:
+        """Draw the icons in the current scheme's colours."""
         size = theme.em(self, 1.1)
         t = theme.tokens()
         self.mark_label.setPixmap(theme.icon("hearth", t.accent).pixmap(size, size))

@@ -23,6 +23,7 @@ from engine.chat import Chat, Turn
 from engine.errors import HearthError
 from engine.inference import (
     Answer,
+    ChatMessage,
     Finished,
     FinishReason,
     GenerationControl,
@@ -64,6 +65,7 @@ class TurnRequest:
     options: GenerationOptions
     text: str = ""
     message_id: int | None = None
+    system_prompt: str = ""  # for a new conversation, made by this send
     id: int = field(default_factory=lambda: next(_request_ids))
     control: GenerationControl = field(default_factory=GenerationControl, compare=False)
 
@@ -94,6 +96,7 @@ class InferenceWorker(QObject):
     text_received = Signal(int, str, str)  # request id, "thinking" | "answer", text
     notice_received = Signal(int, object)  # request id, engine.inference.Notice
     turn_ended = Signal(int, object)  # request id, TurnOutcome: once per request, always
+    tokens_counted = Signal(str, int)  # the text counted, its tokens as a question
 
     def __init__(self, store: ConversationStore) -> None:
         super().__init__()
@@ -132,7 +135,12 @@ class InferenceWorker(QObject):
     def _run(self, request: TurnRequest) -> TurnOutcome:
         if self._session is None:
             return TurnOutcome("error", error=NO_MODEL)
-        chat = Chat(self._store, self._session, request.conversation_id)
+        chat = Chat(
+            self._store,
+            self._session,
+            request.conversation_id,
+            system_prompt=request.system_prompt,
+        )
         try:
             turn = _make_turn(chat, request)
         except (HearthError, ValueError) as exc:
@@ -158,6 +166,16 @@ class InferenceWorker(QObject):
                 self.notice_received.emit(request_id, chunk)
             elif isinstance(chunk, Finished):
                 pass  # the outcome is told once the turn is saved
+
+    @Slot(str)
+    def count_tokens(self, text: str) -> None:
+        """How many tokens ``text`` takes as a question (queued behind a running turn)."""
+        if self._session is not None:
+            try:
+                count = self._session.count_tokens([ChatMessage("user", text)])
+            except HearthError:
+                return
+            self.tokens_counted.emit(text, count)
 
     @Slot()
     def forget_context(self) -> None:

@@ -3,7 +3,7 @@ this computer, and which model suits it best. Plain text; the desktop shows it."
 
 from __future__ import annotations
 
-from engine.catalog.catalog import Catalog
+from engine.catalog.catalog import Catalog, CatalogModel
 from engine.catalog.fit import fit_model
 from engine.catalog.hardware import Hardware
 from engine.catalog.installed import installed
@@ -39,3 +39,18 @@ def welcome_text(catalog: Catalog | None, hardware: Hardware | None) -> str:
             f"Best for this computer: {best.label} ({fit_model(best, hardware).describe()})."
         )
     return "\n\n".join(lines)
+
+
+def model_to_get(catalog: Catalog | None, hardware: Hardware | None) -> CatalogModel | None:
+    """The model the welcome offers with one button: the one that suits this computer best,
+    when it is not installed yet and not the starter model. None when there is none."""
+    if catalog is None or hardware is None:
+        return None
+    try:
+        best = recommend(catalog, hardware).model
+        have = installed(catalog)
+    except HearthError:
+        return None
+    if best.id in have or best.id == catalog.default_id:
+        return None
+    return best

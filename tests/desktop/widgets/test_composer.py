@@ -88,7 +88,11 @@ def test_the_box_grows_with_its_lines(qtbot: QtBot, composer: ComposerWidget):
     assert composer.text_edit.height() > start
     tall = composer.text_edit.height()
     composer.set_text("\n".join(f"line {i}" for i in range(40)))
-    assert composer.text_edit.height() == tall + 2 * composer.text_edit.fontMetrics().lineSpacing()
+    # Up to MAX_LINES (10) lines, then it scrolls: four lines more than six, and no more.
+    line = composer.text_edit.fontMetrics().lineSpacing()
+    assert composer.text_edit.height() == tall + 4 * line
+    composer.set_text("word " * 400)  # one long line wraps: wrapped lines count too
+    assert composer.text_edit.height() == tall + 4 * line
 
 
 def test_controls_have_accessible_names(composer: ComposerWidget):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
@@ -55,11 +56,13 @@ def shown(qtbot: QtBot):
 
 
 def _visible_buttons(w: MessageWidget) -> list[str]:
-    return [
-        b.text()
-        for b in (w.copy_button, w.edit_button, w.regenerate_button, w.continue_button)
-        if b.isVisible()
-    ]
+    buttons = {
+        "Copy": w.copy_button,
+        "Edit": w.edit_button,
+        "Regenerate": w.regenerate_button,
+        "Continue": w.continue_button,
+    }
+    return [name for name, b in buttons.items() if b.isVisible()]
 
 
 def test_a_stored_answer_shows_its_role_text_and_stats_on_hover(shown):
@@ -179,3 +182,44 @@ def test_ctrl_enter_saves_an_edit(qtbot: QtBot, shown):
     with qtbot.waitSignal(w.edit_requested) as edited:
         qtbot.keyClick(w.edit_box, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert edited.args == ["New"]
+
+
+def test_the_persons_words_show_exactly_as_typed_in_a_bubble(shown):
+    typed = "Two lines\nexactly.\n    indented *not bold*"
+    w = shown(MessageWidget("user", typed))
+    assert w.plain_text() == typed and w.text() == typed
+    assert w.plain_label.text() == typed  # plain text: no Markdown, line breaks kept
+    assert w.body.objectName() == "userBubble"
+    assert w.body.geometry().right() > w.width() // 2  # on the right
+
+
+def test_a_reply_keeps_single_line_breaks_and_unfenced_indentation(shown):
+    text = "Roses are red\nViolets are blue\n\ndef f(x):\n    return x"
+    w = shown(MessageWidget.from_message(_message(content=text)))
+    assert w.plain_text() == "Roses are red\nViolets are blue\ndef f(x):\n    return x"
+
+
+def test_actions_show_on_hover_and_a_stats_line_under_a_finished_reply(qtbot: QtBot, shown):
+    stats = MessageStats(
+        prompt_tokens=512, generated_tokens=180, time_to_first_token_s=0.42, tokens_per_second=14.25
+    )
+    w = shown(MessageWidget.from_message(_message(stats=stats)))
+    assert w.stats_label.isVisible()
+    assert w.stats_label.text() == "14.2 tokens/s · 180 tokens · 12.6 s"
+    outside = QWidget()
+    qtbot.addWidget(outside)
+    outside.setGeometry(w.geometry().right() + 50, 0, 100, 100)
+    outside.show()
+    qtbot.mouseMove(outside, outside.rect().center())  # the pointer elsewhere
+    qtbot.waitUntil(lambda: not w.actions_shown(), timeout=2000)
+    qtbot.mouseMove(w, w.rect().center())  # the pointer over the reply
+    qtbot.waitUntil(w.actions_shown, timeout=2000)
+
+
+def test_a_reply_waits_visibly_until_its_first_word(qtbot: QtBot, shown):
+    w = shown(MessageWidget("assistant", status="streaming"))
+    assert w.waiting_label.isVisible() and w.waiting_label.text().startswith("Reading your message")
+    w.set_prompt_progress(512, 2048)
+    assert w.waiting_label.text().endswith("25 %")
+    w.append_answer("Hi")
+    assert not w.waiting_label.isVisible()

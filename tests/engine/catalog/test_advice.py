@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.catalog import load_catalog
-from engine.catalog.advice import GREETING, welcome_text
+from engine.catalog.advice import GREETING, model_to_get, welcome_text
 from tests.engine.catalog._profiles import LAPTOP_8, RTX_4090
 
 
@@ -26,3 +26,10 @@ def test_a_big_gpu_hears_the_flagship_runs_and_gets_no_other_advice():
 def test_unknown_hardware_or_catalog_gives_the_greeting_only():
     assert welcome_text(load_catalog(), None) == GREETING
     assert welcome_text(None, LAPTOP_8) == GREETING
+
+
+def test_the_model_offered_is_the_best_one_not_yet_installed():
+    catalog = load_catalog()
+    assert model_to_get(catalog, LAPTOP_8).id == "deepseek-r1-distill-qwen-7b-q4_k_m"
+    assert model_to_get(catalog, RTX_4090).id == catalog.flagship.id
+    assert model_to_get(catalog, None) is None
