@@ -73,7 +73,7 @@ from engine.storage import StoreClosed, StoreOwner
 T = TypeVar("T")
 
 # Narrower than this, the conversations list makes room for the chat.
-NARROW_PX = 820
+NARROW_PX = 900
 
 
 class MainWindow(QMainWindow):

@@ -147,8 +147,8 @@ def palette(t: Tokens) -> QPalette:
         (QPalette.ColorRole.ToolTipBase, t.raised),
         (QPalette.ColorRole.ToolTipText, t.text),
         (QPalette.ColorRole.BrightText, t.on_accent),
-        (QPalette.ColorRole.Highlight, t.accent),
-        (QPalette.ColorRole.HighlightedText, t.on_accent),
+        (QPalette.ColorRole.Highlight, t.selected),
+        (QPalette.ColorRole.HighlightedText, t.text),
         (QPalette.ColorRole.Link, t.accent),
         (QPalette.ColorRole.PlaceholderText, t.muted),
     ):
@@ -211,8 +211,14 @@ QScrollBar::add-page, QScrollBar::sub-page {{ background: transparent; }}
 #composerFrame {{ background: {t.raised}; border: 1px solid {t.border};
     border-radius: {r_large}; }}
 #composerFrame QPlainTextEdit {{ background: transparent; border: none; padding: {s_xs}; }}
+QTextBrowser {{ border: none; background: transparent; padding: 0; }}
+#codeBlock {{ background: {t.raised}; border: 1px solid {t.border};
+    border-radius: {r_medium}; }}
+#codeBlock QPlainTextEdit, #codeBlock QTextEdit {{ border: none; border-radius: 0;
+    border-top: 1px solid {t.border}; }}
+#codeBlock QPushButton {{ border: none; background: transparent; color: {t.muted}; }}
 #userBubble {{ background: {t.user_bubble}; color: {t.user_text};
-    border-radius: {r_large}; }}
+    border-radius: {r_medium}; }}
 #statsLabel, #hintLabel, #sectionLabel, #tokenLabel {{ color: {t.muted}; }}
 #noticeLabel {{ background: {t.notice}; color: {t.text}; border-radius: {r_small};
     padding: {s_xs} {s_s}; }}

@@ -227,6 +227,11 @@ class ComposerWidget(QWidget):
         )
         if height != self.text_edit.height():
             self.text_edit.setFixedHeight(max(height, theme.em(self, MIN_LINES)))
+        self.text_edit.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAsNeeded
+            if shown > MAX_LINES
+            else Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
 
 
 def _round_button(icon_name: str, accessible_name: str, *, primary: bool = False) -> QPushButton:

@@ -169,6 +169,7 @@ class CodeBlockWidget(QFrame):
 
     def __init__(self, language: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("codeBlock")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self._language = language

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QEnterEvent, QFocusEvent, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QEnterEvent, QFocusEvent, QGuiApplication, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsOpacityEffect,
@@ -147,7 +147,7 @@ class MessageWidget(QFrame):
             self.body.setObjectName("userBubble")
             bubble = QVBoxLayout(self.body)
             pad = theme.em(self, 0.6)
-            bubble.setContentsMargins(pad, pad // 2, pad, pad // 2)
+            bubble.setContentsMargins(pad, round(pad * 0.7), pad, round(pad * 0.7))
             bubble.addWidget(self.plain_label)
             self.markdown.hide()
         else:
@@ -314,6 +314,7 @@ class MessageWidget(QFrame):
         self._text = text
         if self._role == "user":
             self.plain_label.setText(text)
+            self._fit_bubble()
         else:
             self.markdown.set_markdown(text, final=final)
 
@@ -450,6 +451,21 @@ class MessageWidget(QFrame):
         self.editor.hide()
         self.body.show()
         self._update_actions()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._role == "user":
+            self._fit_bubble()
+
+    def _fit_bubble(self) -> None:
+        """The bubble as wide as its longest line, up to 80 % of the column (a word-wrapped
+        label would otherwise shrink to a narrow strip)."""
+        metrics = self.plain_label.fontMetrics()
+        longest = max(
+            (metrics.horizontalAdvance(line) for line in self._text.split("\n")), default=0
+        )
+        limit = max(theme.em(self, 6), round(self.width() * 0.8) - theme.em(self, 1.2))
+        self.plain_label.setMinimumWidth(min(longest + 2, limit))
 
     # -- hover ----------------------------------------------------------------------------------
 

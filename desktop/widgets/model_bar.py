@@ -20,6 +20,11 @@ class ModelBarWidget(QWidget):
         self.picker = QComboBox()
         self.picker.setAccessibleName("Model")
         self.picker.setToolTip("The model that answers. Only installed models are listed.")
+        # Long model names shrink with the window instead of setting its minimum width.
+        self.picker.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.picker.setMinimumContentsLength(14)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # busy indicator: llama.cpp loads in one call
         self.progress.setMaximumWidth(120)

@@ -1,13 +1,16 @@
-"""The privacy mode, always in view: "🔒 Local-only" until the person allows downloads."""
+"""The privacy mode, always in view: a lock and "Local-only" until the person allows downloads.
+The icons are Hearth's own (no emoji font needed)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
 
+from desktop import theme
 from engine.policy import Mode
 
-TEXT = {Mode.LOCAL_ONLY: "🔒 Local-only", Mode.DOWNLOADS_ALLOWED: "⬇ Downloads allowed"}
+TEXT = {Mode.LOCAL_ONLY: "Local-only", Mode.DOWNLOADS_ALLOWED: "Downloads allowed"}
+ICONS = {Mode.LOCAL_ONLY: "lock", Mode.DOWNLOADS_ALLOWED: "download"}
 TIPS = {
     Mode.LOCAL_ONLY: "Nothing leaves this computer: no connection of any kind is allowed. "
     "Click to allow model downloads.",
@@ -33,6 +36,8 @@ class PrivacyToggleWidget(QWidget):
         self.button = _ToggleButton()
         self.button.setCheckable(True)
         self.button.setAutoRaise(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setObjectName("privacyToggle")
         self.button.clicked.connect(self._on_button_clicked)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -47,6 +52,9 @@ class PrivacyToggleWidget(QWidget):
         self._mode = Mode(mode)
         self.button.setChecked(self._mode is Mode.LOCAL_ONLY)
         self.button.setText(TEXT[self._mode])
+        t = theme.tokens()
+        color = t.accent if self._mode is Mode.LOCAL_ONLY else t.warning
+        self.button.setIcon(theme.icon(ICONS[self._mode], color))
         self.button.setToolTip(TIPS[self._mode])
         self.button.setAccessibleName(f"Privacy mode: {self._mode.label}")
         self.button.setAccessibleDescription(TIPS[self._mode])

@@ -45,7 +45,7 @@ class TranscriptView(QScrollArea):
         outer.addWidget(self._column, 100)
         outer.addStretch(1)
         self._layout = QVBoxLayout(self._column)
-        spacing = theme.em(self, 0.75)
+        spacing = theme.em(self, 0.5)
         self._layout.setContentsMargins(spacing, spacing, spacing, spacing)
         self._layout.setSpacing(spacing)
         self._layout.addStretch(1)  # messages sit at the top; the stretch takes the rest

@@ -29,7 +29,7 @@ class WelcomeWidget(QWidget):
         self.title_label.setObjectName("welcomeTitle")
         self.local_label = QLabel(LOCAL_ONLY)
         self.local_label.setObjectName("hintLabel")
-        self.local_label.setWordWrap(True)
+        self.local_label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.example_buttons = []
         for text in EXAMPLES:
             button = QPushButton(text)

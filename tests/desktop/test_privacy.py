@@ -42,13 +42,13 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(
     QTimer.singleShot(0, lambda: answer(False))
     _click_toggle(qtbot, window)
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
-    assert window.privacy_toggle.text() == "🔒 Local-only"
+    assert window.privacy_toggle.text() == "Local-only"
     assert [e for e in egress.entries() if e.action is Action.MODE] == []
 
     QTimer.singleShot(0, lambda: answer(True))
     _click_toggle(qtbot, window)
     assert engine.policy.current_mode() is Mode.DOWNLOADS_ALLOWED
-    assert window.privacy_toggle.text() == "⬇ Downloads allowed"
+    assert window.privacy_toggle.text() == "Downloads allowed"
     hosts, cancel_is_default, mode_while_asking = seen[-1]
     # Exactly what a download may reach: the catalog's host and the CDN it redirects to.
     assert (
@@ -61,7 +61,7 @@ def test_allowing_downloads_asks_first_and_going_back_does_not(
     _click_toggle(qtbot, window)  # back to Local-only: no question
     assert QApplication.activeModalWidget() is None
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
-    assert window.privacy_toggle.text() == "🔒 Local-only"
+    assert window.privacy_toggle.text() == "Local-only"
     changes = [e.detail for e in egress.entries() if e.action is Action.MODE]
     assert changes == ["Local-only → Downloads allowed", "Downloads allowed → Local-only"]
 
