@@ -246,6 +246,7 @@ class ChatSession(QObject):
             self._set_used(_tokens_used(result[0]))
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
                 self._transcript.ensureWidgetVisible(w)
+                w.mark()
             waiting, self._after_load = self._after_load or [], None
             for text in waiting:
                 self.send(text)
@@ -461,7 +462,12 @@ class ChatSession(QObject):
     def _flush(self) -> None:
         """Hand what arrived since the last flush to the view: one update per batch."""
         stream = self._stream
-        if stream is None or not stream.pending:
+        if stream is None:
+            return
+        if not stream.pending:
+            done, total = stream.request.control.prompt_progress
+            if total and (widget := self._transcript.message_widget(stream.reply_key)):
+                widget.set_prompt_progress(done, total)  # a long prompt is being read
             return
         pending, stream.pending = stream.pending, []
         widget = self._transcript.message_widget(stream.reply_key)

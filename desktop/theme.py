@@ -217,6 +217,8 @@ QTextBrowser {{ border: none; background: transparent; padding: 0; }}
 #codeBlock QPlainTextEdit, #codeBlock QTextEdit {{ border: none; border-radius: 0;
     border-top: 1px solid {t.border}; }}
 #codeBlock QPushButton {{ border: none; background: transparent; color: {t.muted}; }}
+#assistantMessage[marked="true"], #userMessage[marked="true"] {{
+    background: {t.highlight}; border-radius: {r_medium}; }}
 #userBubble {{ background: {t.user_bubble}; color: {t.user_text};
     border-radius: {r_medium}; }}
 #statsLabel, #hintLabel, #sectionLabel, #tokenLabel {{ color: {t.muted}; }}

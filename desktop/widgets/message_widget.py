@@ -36,6 +36,8 @@ STATUS_NOTES = {"interrupted": "Stopped before the end.", "error": "This reply f
 
 
 WAITING = "Reading your message"
+# How long a message found by search stays marked.
+MARK_MS = 4000
 # How often the waiting indicator's dots move.
 WAITING_TICK_MS = 400
 
@@ -353,6 +355,21 @@ class MessageWidget(QFrame):
         self.status_label.setText(note)
         self.status_label.setVisible(bool(note))
         self._update_actions()
+
+    def mark(self, ms: int = MARK_MS) -> None:
+        """Show this is the message a search found (for ``ms`` milliseconds)."""
+        self.setProperty("marked", True)
+        self.style().unpolish(self)
+        self.style().polish(self)
+        QTimer.singleShot(ms, self, self._unmark)
+
+    def is_marked(self) -> bool:
+        return bool(self.property("marked"))
+
+    def _unmark(self) -> None:
+        self.setProperty("marked", False)
+        self.style().unpolish(self)
+        self.style().polish(self)
 
     def actions_shown(self) -> bool:
         """Whether the action icons can be seen now (hover, focus, or a version switcher)."""

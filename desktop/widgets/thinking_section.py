@@ -59,6 +59,7 @@ class ThinkingSectionWidget(QWidget):
         self.text_edit.hide()
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
+        self.note_label.setObjectName("noticeLabel")  # styled as a notice
         self.note_label.hide()
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)

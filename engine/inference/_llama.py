@@ -197,15 +197,23 @@ class NativeModel:
     def clear(self) -> None:
         self._ll.llama_memory_clear(self._memory, True)
 
-    def decode(self, tokens: Sequence[int], should_stop: Callable[[], bool]) -> bool:
+    def decode(
+        self,
+        tokens: Sequence[int],
+        should_stop: Callable[[], bool],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> bool:
         """Evaluate ``tokens`` after what is cached, in batches. Returns False when stopped
-        between batches (what was evaluated so far stays cached).
+        between batches (what was evaluated so far stays cached). ``progress(done, total)``
+        is told after each batch.
 
         Raises: InferenceError.
         """
         ll = self._ll
         step = self.params.n_batch
         for start in range(0, len(tokens), step):
+            if start and progress is not None:
+                progress(start, len(tokens))
             if start and should_stop():
                 return False
             chunk = tokens[start : start + step]

@@ -169,7 +169,7 @@ class ModelSession:
             common = 0
         self._cached = self._cached[:common]
         native.perf_reset()
-        if not native.decode(tokens[common:], lambda: control.cancelled):
+        if not native.decode(tokens[common:], lambda: control.cancelled, control.report_prompt):
             native.keep_prefix(common)  # forget the partly evaluated prompt
             return False
         self._cached = list(tokens)

@@ -29,6 +29,9 @@ class GenerationControl:
     def __init__(self) -> None:
         self._cancel = threading.Event()
         self._answer_now = threading.Event()
+        # Prompt evaluation so far (tokens done, tokens to do): written by the generating
+        # thread as one tuple, read by another (a waiting indicator) without a lock.
+        self._prompt: tuple[int, int] = (0, 0)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -36,6 +39,15 @@ class GenerationControl:
     def answer_now(self) -> None:
         """Close the think block at the next token, as if the thinking budget ran out."""
         self._answer_now.set()
+
+    def report_prompt(self, done: int, total: int) -> None:
+        """Called by the engine between prompt batches."""
+        self._prompt = (done, total)
+
+    @property
+    def prompt_progress(self) -> tuple[int, int]:
+        """(tokens of the prompt evaluated, tokens to evaluate); (0, 0) before it starts."""
+        return self._prompt
 
     @property
     def cancelled(self) -> bool:

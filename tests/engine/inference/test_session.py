@@ -177,3 +177,22 @@ def test_forget_wipes_the_cache_so_the_next_turn_starts_over(session: ModelSessi
     session.forget()
     fresh = list(session.stream_chat(messages, GREEDY))[-1].reply  # type: ignore[union-attr]
     assert fresh.stats.evaluated_tokens == fresh.stats.prompt_tokens
+
+
+def test_a_long_prompt_reports_how_far_it_has_been_read(session: ModelSession):
+    """A waiting indicator reads the control between batches (no signal from the engine)."""
+    control = GenerationControl()
+    long_question = (
+        "Please summarise this. " + "The quick brown fox jumps over the lazy dog. " * 150
+    )
+    seen: list[tuple[int, int]] = []
+    for chunk in session.stream_chat(
+        [ChatMessage("user", long_question)], GenerationOptions(max_tokens=2), control
+    ):
+        seen.append(control.prompt_progress)
+        if isinstance(chunk, Finished):
+            evaluated = chunk.reply.stats.evaluated_tokens
+    done, total = seen[0]
+    batch = 512  # the batch Hearth evaluates prompts in (engine/inference/_llama.py)
+    assert total == evaluated > batch  # several batches to read
+    assert 0 < done < total and done % batch == 0
