@@ -454,6 +454,17 @@ class MessageWidget(QFrame):
         if (
             watched is self.edit_box
             and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.ShortcutOverride
+            and (
+                event.key() == Qt.Key.Key_Escape
+                or (event.key() in _ENTER_KEYS and event.modifiers() & CTRL)
+            )
+        ):
+            event.accept()  # the edit box's own keys, before the window's Esc shortcut
+            return True
+        if (
+            watched is self.edit_box
+            and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
         ):
             if event.key() == Qt.Key.Key_Escape:
