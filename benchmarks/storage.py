@@ -83,6 +83,28 @@ def _sleep_until(deadline: float) -> None:
         time.sleep(delay)
 
 
+def _cpu_sample() -> tuple[float, float, float]:
+    """(wall, CPU seconds the machine used, CPU seconds this process and its finished children
+    used)."""
+    try:
+        with open("/proc/stat") as f:
+            # cpu user nice system idle iowait irq softirq steal (guest time is inside user)
+            fields = [int(x) for x in f.readline().split()[1:9]]
+        machine = (sum(fields[:3]) + sum(fields[5:8])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError):
+        machine = 0.0  # not Linux: no figure
+    t = os.times()
+    return time.monotonic(), machine, t.user + t.system + t.children_user + t.children_system
+
+
+def _others_share(a: tuple[float, float, float], b: tuple[float, float, float]) -> float:
+    """Share of the machine's CPU capacity other processes used between ``a`` and ``b``."""
+    if not b[1]:
+        return 0.0
+    capacity = (b[0] - a[0]) * (os.cpu_count() or 1)
+    return max(0.0, (b[1] - a[1]) - (b[2] - a[2])) / capacity
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=100_000)
@@ -108,6 +130,7 @@ def main() -> None:
     vocabulary = ["".join(rng.choices(letters, k=rng.randint(3, 10))) for _ in range(20_000)]
     # Word frequencies follow Zipf's law, as in real text: the top words are in most messages.
     cum_weights = list(itertools.accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
+    start = _cpu_sample()
     keychain = Keychain(backend=_MemoryBackend())  # type: ignore[arg-type]
     keychain.save(new_raw_key())
     with tempfile.TemporaryDirectory() as tmp:
@@ -185,9 +208,14 @@ def main() -> None:
                 common.append(time.perf_counter() - t)
             print(f"FTS search, random words: {_ms(searches)}; {hits / len(searches):.1f} hits avg")
             print(f"FTS search, common words: {_ms(common)}")
+            print(
+                f"  other processes used {_others_share(start, _cpu_sample()):.0%} of the CPU "
+                "until here"
+            )
 
             words = rng.choices(vocabulary, cum_weights=cum_weights, k=args.reply_tokens)
             long_text = " ".join(words)[: args.reply_tokens * CHARS_PER_TOKEN]
+            before = _cpu_sample()
             busy = [
                 subprocess.Popen([sys.executable, "-c", "while True: pass"])
                 for _ in range(args.cpu_load)
@@ -198,6 +226,10 @@ def main() -> None:
                 for process in busy:
                     process.kill()
                     process.wait()
+            print(
+                f"  other processes used {_others_share(before, _cpu_sample()):.0%} of the CPU "
+                "during the cadence measurement"
+            )
 
 
 def _cadence(store: ConversationStore, args: argparse.Namespace, text: str, floor: Path) -> None:
