@@ -345,6 +345,17 @@ def child(args: argparse.Namespace) -> None:
 # -- the report ------------------------------------------------------------------------------
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -468,7 +479,7 @@ def main() -> None:
         else "written through the owner after launch (in-memory store)"
     )
     print(
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} logical "
+        f"Machine: {cpu_name()}, {os.cpu_count()} logical "
         f"CPUs, {platform.system()} {platform.release()}; Qt platform "
         f"{os.environ.get('QT_QPA_PLATFORM', 'offscreen')}; store: {results[0]['store']}; "
         f"{args.runs} runs, each a fresh process; up to {args.tokens} tokens a reply "
