@@ -241,7 +241,7 @@ class ChatSession(QObject):
         def show(result: tuple[list[Message], Branches]) -> None:
             if self._view != view:
                 return  # the person moved on meanwhile
-            self._transcript.set_messages(*result)
+            self._transcript.set_messages(*result, focus=scroll_to)
             self.transcript_shown.emit(True)
             self._set_used(_tokens_used(result[0]))
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):

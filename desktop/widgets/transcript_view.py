@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
 
 from desktop import theme
 from desktop.widgets.message_widget import MessageWidget
 from engine.storage import Message, Role
 
+# Messages built at once when a conversation opens; the older ones follow (set_messages).
+SHOWN_AT_ONCE = 2
 # How close to the bottom (in pixels) still counts as "at the bottom".
 FOLLOW_SLACK_PX = 4
 
@@ -52,6 +54,11 @@ class TranscriptView(QScrollArea):
         self.setWidget(self._container)
         self._messages: list[MessageWidget] = []
         self._following = True
+        # Older messages of an opened conversation still to be built, oldest first.
+        self._pending: list[tuple[Message, tuple[int, int]]] = []
+        self._pending_timer = QTimer(self)
+        self._pending_timer.setInterval(0)
+        self._pending_timer.timeout.connect(self._on_pending_timer_timeout)
         bar = self.verticalScrollBar()
         bar.rangeChanged.connect(self._on_scroll_bar_range_changed)
         bar.valueChanged.connect(self._on_scroll_bar_value_changed)
@@ -59,6 +66,8 @@ class TranscriptView(QScrollArea):
     # -- public API -----------------------------------------------------------------------------
 
     def clear(self) -> None:
+        self._pending.clear()
+        self._pending_timer.stop()
         for widget in self._messages:
             self._layout.removeWidget(widget)
             widget.deleteLater()
@@ -66,16 +75,52 @@ class TranscriptView(QScrollArea):
         self._following = True
 
     def set_messages(
-        self, messages: Iterable[Message], branches: Mapping[int, tuple[int, int]] | None = None
+        self,
+        messages: Iterable[Message],
+        branches: Mapping[int, tuple[int, int]] | None = None,
+        *,
+        focus: int | None = None,
     ) -> None:
         """Show a conversation's active path. ``branches`` maps a message id to (0-based index
-        among its siblings, their count) for messages that have siblings."""
+        among its siblings, their count) for messages that have siblings.
+
+        The newest messages (and ``focus``, with all after it) are built at once; older ones
+        follow one per event-loop turn, above them, so opening a long conversation never
+        holds the window up (rendering Markdown costs milliseconds a message)."""
         self.clear()
-        for message in messages:
+        path = list(messages)
+        branch = dict(branches or {})
+        first = max(0, len(path) - SHOWN_AT_ONCE)
+        if focus is not None:
+            first = min(first, next((i for i, m in enumerate(path) if m.id == focus), first))
+        for message in path[first:]:
             self.add_widget(
-                MessageWidget.from_message(message, branch=(branches or {}).get(message.id, (0, 1)))
+                MessageWidget.from_message(message, branch=branch.get(message.id, (0, 1)))
             )
+        self._pending = [(m, branch.get(m.id, (0, 1))) for m in path[:first]]
+        if self._pending:
+            self._pending_timer.start()
         self.scroll_to_bottom()
+
+    def is_complete(self) -> bool:
+        """Every message of the conversation is built (none waits to be shown above)."""
+        return not self._pending
+
+    def _on_pending_timer_timeout(self) -> None:
+        if not self._pending:
+            self._pending_timer.stop()
+            return
+        message, branch = self._pending.pop()
+        bar = self.verticalScrollBar()
+        from_bottom = bar.maximum() - bar.value()
+        widget = MessageWidget.from_message(message, branch=branch)
+        self._messages.insert(0, widget)
+        self._layout.insertWidget(0, widget)
+        self._connect(widget)
+        if not self._following:  # keep what the person reads where it is
+            bar.setValue(bar.maximum() - from_bottom)
+        if not self._pending:
+            self._pending_timer.stop()
 
     def add_message(
         self, role: Role, text: str = "", *, message_id: int | None = None, streaming: bool = False

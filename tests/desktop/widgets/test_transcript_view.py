@@ -95,3 +95,39 @@ def test_clear_empties_the_view(view: TranscriptView):
     view.clear()
     assert view.messages() == []
     assert view.last_message() is None
+
+
+def test_a_long_conversation_shows_its_newest_messages_at_once_and_the_rest_soon(qtbot):
+    from datetime import UTC, datetime
+
+    from desktop.widgets import transcript_view
+    from engine.storage import Message
+
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    path = [
+        Message(
+            i,
+            1,
+            i - 1 or None,
+            "user" if i % 2 else "assistant",
+            f"message {i}",
+            "",
+            "m",
+            "done",
+            None,
+            now,
+            now,
+        )
+        for i in range(1, 21)
+    ]
+    view = transcript_view.TranscriptView()
+    qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    view.set_messages(path)
+    assert len(view.messages()) == transcript_view.SHOWN_AT_ONCE  # the rest one per turn
+    assert [w.message_id() for w in view.messages()] == [19, 20]
+    qtbot.waitUntil(view.is_complete)
+    assert [w.message_id() for w in view.messages()] == list(range(1, 21))  # in order
+    view.set_messages(path, focus=5)  # a search hit far up: built at once, with what follows
+    assert view.message_widget(5) is not None and view.message_widget(4) is None
