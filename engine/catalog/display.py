@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from engine.catalog.catalog import CatalogModel
 from engine.catalog.download import Progress
 from engine.catalog.fit import Fit, FitKind
+from engine.catalog.hardware import Hardware
 from engine.catalog.plan import format_gb, format_size
 
 
@@ -65,6 +66,18 @@ def fit_text(fit: Fit) -> FitText:
     return FitText(fit.kind, "CPU only", f"fits in RAM, {speed}")
 
 
+def hardware_text(hw: Hardware) -> str:
+    """What a fit verdict is measured against: "NVIDIA GeForce RTX 4090 with 22.5 GB free;
+    58.0 GB of 64.0 GB memory free", or "… memory free; no GPU Hearth can use"."""
+    memory = f"{format_size(hw.ram_available)} of {format_size(hw.ram_total)} memory free"
+    if hw.has_gpu:
+        gpu = hw.gpu_name or "GPU"
+        if hw.unified_memory:
+            return f"{gpu}, {memory}"
+        return f"{gpu} with {format_size(hw.gpu_free)} free; {memory}"
+    return f"{memory}; no GPU Hearth can use"
+
+
 def duration_text(seconds: float) -> str:
     """A time left for people: "40 s", "9 min", "1 h 20 min"."""
     s = max(0, round(seconds))
@@ -93,6 +106,7 @@ __all__ = [
     "download_size_text",
     "duration_text",
     "fit_text",
+    "hardware_text",
     "parameters_text",
     "progress_text",
 ]

@@ -12,12 +12,13 @@ from engine.catalog.display import (
     download_size_text,
     duration_text,
     fit_text,
+    hardware_text,
     parameters_text,
     progress_text,
 )
 from engine.catalog.download import Progress
 from engine.catalog.fit import FitKind, fit_model
-from tests.engine.catalog._profiles import LAPTOP_8, RTX_4090
+from tests.engine.catalog._profiles import APPLE_M2_16, LAPTOP_8, RTX_4090
 
 
 @pytest.mark.parametrize(
@@ -75,3 +76,9 @@ def test_progress_shows_size_speed_and_time_left():
     assert progress_text(running) == "1.2 GB of 19.9 GB · 35.2 MB/s · about 9 min left"
     starting = Progress(done=0, total=0, speed=0.0, eta_s=None)
     assert progress_text(starting) == "0 kB so far · 0.0 MB/s"
+
+
+def test_hardware_text_says_what_the_estimates_are_for():
+    assert hardware_text(LAPTOP_8).endswith("memory free; no GPU Hearth can use")
+    assert hardware_text(RTX_4090).startswith("NVIDIA GeForce RTX 4090 with ")
+    assert hardware_text(APPLE_M2_16) == "Apple M2, 12.9 GB of 17.2 GB memory free"
