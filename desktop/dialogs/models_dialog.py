@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFontInfo, QIcon
 from PySide6.QtWidgets import (
     QDialog,
@@ -325,8 +325,20 @@ class ModelsDialog(QDialog):
             raise KeyError(key)
         self._selected = key
         self._show_selection()
-        self.card_scroll.ensureWidgetVisible(self._cards[key])
+        self._bring_into_view(key)
         self._update_buttons()
+
+    def _bring_into_view(self, key: str) -> None:
+        """Scroll so the card of ``key`` shows whole: now, and again once the layout has
+        taken in what just changed (a progress bar added to the card makes it taller)."""
+
+        def show() -> None:
+            card = self._cards.get(key)
+            if card is not None:
+                self.card_scroll.ensureWidgetVisible(card, 0, theme.em(self, 0.5))
+
+        show()
+        QTimer.singleShot(0, self, show)
 
     def selected_id(self) -> str | None:
         return self._selected
@@ -537,10 +549,9 @@ class ModelsDialog(QDialog):
         worker.failed.connect(self._on_worker_failed)
         self._thread, self._worker = thread, worker
         self.progress_widget.start(text)
-        card = self._cards.get(key) if key is not None else None
-        if card is not None:
-            card.add_progress(self.progress_widget)
-            self.card_scroll.ensureWidgetVisible(card)
+        if key is not None and key in self._cards:
+            self._cards[key].add_progress(self.progress_widget)
+            self._bring_into_view(key)
         else:
             self._progress_home.addWidget(self.progress_widget)
             self.progress_widget.show()
