@@ -198,6 +198,34 @@ def test_the_verdict_is_coloured_by_kind(qtbot, catalog: Catalog):
     assert not card.fit_icon.pixmap().isNull()
 
 
+@pytest.fixture
+def look():
+    """Lets a test choose light or dark; puts the test app's look back afterwards."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    palette, sheet, font = QPalette(app.palette()), app.styleSheet(), app.font()
+    yield lambda scheme: theme.choose(app, scheme)
+    theme.choose(app, "system")
+    app.setStyleSheet(sheet)
+    app.setPalette(palette)
+    app.setFont(font)
+
+
+def test_the_cards_follow_a_change_to_dark(qtbot, catalog: Catalog, look):
+    look("light")
+    dialog = make_dialog(qtbot, catalog, Person(True), LAPTOP)
+    card = dialog.card("qwq-32b-q4_k_m")
+
+    def verdict_colour() -> str:
+        return card.fit_label.palette().color(QPalette.ColorRole.WindowText).name()
+
+    assert verdict_colour() == theme.LIGHT.danger
+    look("dark")
+    qtbot.waitUntil(lambda: verdict_colour() == theme.DARK.danger)
+    assert theme.DARK.raised in dialog.styleSheet()
+    assert cut_labels(dialog) == []
+
+
 def test_the_fit_is_measuring_until_set_hardware(qtbot, catalog: Catalog):
     dialog = make_dialog(qtbot, catalog, Person(True), None)
     choose(qtbot, dialog, "qwq-32b-q4_k_m")
