@@ -64,8 +64,8 @@ from desktop.window_lock import LockController
 from desktop.window_state import WindowState, read_state, save_state
 from engine.catalog import Catalog, CatalogModel, load_catalog
 from engine.catalog.advice import model_to_get, welcome_text
+from engine.catalog.display import download_size
 from engine.catalog.hardware import Hardware, detect
-from engine.catalog.plan import format_size
 from engine.errors import HearthError, ModelDoesNotFit
 from engine.inference import FinishReason
 from engine.storage import StoreClosed, StoreOwner
@@ -353,7 +353,7 @@ class MainWindow(QMainWindow):
 
     def _on_welcome_get_model_requested(self, model_id: str) -> None:
         dialog = self.open_models_dialog()
-        dialog.select(model_id)
+        dialog.offer_download(model_id)  # asks first, naming the size
 
     def _on_session_context_used(self, used: int, limit: int) -> None:
         self.composer.set_token_usage(used, limit)
@@ -463,8 +463,7 @@ class MainWindow(QMainWindow):
         if model is None:
             self.welcome.offer_model("", "", "")
         else:
-            size = format_size(model.size) if model.size else ""
-            self.welcome.offer_model(model.id, model.label, size)
+            self.welcome.offer_model(model.id, model.label, download_size(model) or "")
 
     # -- privacy ---------------------------------------------------------------------------
 
