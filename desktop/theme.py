@@ -240,8 +240,14 @@ def _svg(name: str) -> str:
 
 def icon(name: str, color: str | None = None, size: int = 64) -> QIcon:
     """One of Hearth's icons (``assets/icons/<name>.svg``) drawn in ``color`` (default: the
-    scheme's text colour). Drawn here, so no image plugin and no icon theme is needed."""
-    svg = _svg(name).replace("currentColor", color or tokens().text)
+    scheme's text colour). Drawn here, so no image plugin and no icon theme is needed; drawn
+    once for each name, colour and size (every message has several)."""
+    return _icon(name, color or tokens().text, size)
+
+
+@functools.lru_cache(maxsize=256)
+def _icon(name: str, color: str, size: int) -> QIcon:
+    svg = _svg(name).replace("currentColor", color)
     renderer = QSvgRenderer(QByteArray(svg.encode()))
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)

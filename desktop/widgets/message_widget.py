@@ -122,10 +122,9 @@ class MessageWidget(QFrame):
         self.previous_button.clicked.connect(self._on_previous_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
 
-        self.thinking_section = ThinkingSectionWidget(clock=clock)
-        self.thinking_section.setObjectName("thinkingSection")
-        self.thinking_section.answer_now_requested.connect(self.answer_now_requested)
-        self.thinking_section.hide()
+        # Built when a reply first thinks (most messages never do: building costs time).
+        self._clock = clock
+        self._thinking: ThinkingSectionWidget | None = None
         self.waiting_label = QLabel()
         self.waiting_label.setObjectName("hintLabel")
         self.waiting_label.setAccessibleName("Waiting for the first word")
@@ -167,24 +166,8 @@ class MessageWidget(QFrame):
         self.stats_label.setAccessibleName("Reply statistics")
         self.stats_label.hide()
 
-        self.edit_box = QPlainTextEdit()
-        self.edit_box.setAccessibleName("Edit your message")
-        self.save_button = QPushButton("Save and send")
-        self.save_button.setProperty("role", "primary")
-        self.cancel_button = QPushButton("Cancel")
-        self.save_button.clicked.connect(self._on_save_button_clicked)
-        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
-        self.edit_box.installEventFilter(self)  # Ctrl+Enter saves, Esc cancels
-        self.editor = QWidget()
-        editor_layout = QVBoxLayout(self.editor)
-        editor_layout.setContentsMargins(0, 0, 0, 0)
-        editor_layout.addWidget(self.edit_box)
-        editor_buttons = QHBoxLayout()
-        editor_buttons.addStretch(1)
-        editor_buttons.addWidget(self.cancel_button)
-        editor_buttons.addWidget(self.save_button)
-        editor_layout.addLayout(editor_buttons)
-        self.editor.hide()
+        # The inline editor is built on the first Edit (only questions are edited).
+        self.editor: QWidget | None = None
 
         self.copy_button = _icon_button("copy", "Copy this message")
         self.edit_button = _icon_button("edit", "Edit this message")
@@ -235,7 +218,6 @@ class MessageWidget(QFrame):
             row.addWidget(self.body, 0)
             self.body.setMaximumWidth(round(theme.READING_WIDTH * 0.8))
             layout.addLayout(row)
-            layout.addWidget(self.editor)
             layout.addWidget(self.status_label, 0, Qt.AlignmentFlag.AlignRight)
             layout.addWidget(self.action_bar)
             return
@@ -246,10 +228,8 @@ class MessageWidget(QFrame):
         header.addWidget(self.status_label)
         header.addStretch(1)
         layout.addLayout(header)
-        layout.addWidget(self.thinking_section)
         layout.addWidget(self.waiting_label)
         layout.addWidget(self.body)
-        layout.addWidget(self.editor)
         layout.addWidget(self.notes_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.stats_label)
@@ -270,6 +250,47 @@ class MessageWidget(QFrame):
         ):
             button.setIcon(theme.icon(button.property("iconName"), t.muted))
             button.setIconSize(QSize(size, size))
+
+    @property
+    def thinking_section(self) -> ThinkingSectionWidget:
+        """The collapsible thinking above the answer (built on first use)."""
+        if self._thinking is None:
+            section = ThinkingSectionWidget(clock=self._clock)
+            section.setObjectName("thinkingSection")
+            section.answer_now_requested.connect(self.answer_now_requested)
+            section.hide()
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(1, section)  # under the header, above the answer
+            self._thinking = section
+        return self._thinking
+
+    def _has_thinking(self) -> bool:
+        return self._thinking is not None and not self._thinking.isHidden()
+
+    def _build_editor(self) -> QWidget:
+        self.edit_box = QPlainTextEdit()
+        self.edit_box.setAccessibleName("Edit your message")
+        self.save_button = QPushButton("Save and send")
+        self.save_button.setProperty("role", "primary")
+        self.cancel_button = QPushButton("Cancel")
+        self.save_button.clicked.connect(self._on_save_button_clicked)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        self.edit_box.installEventFilter(self)  # Ctrl+Enter saves, Esc cancels
+        editor = QWidget()
+        editor_layout = QVBoxLayout(editor)
+        editor_layout.setContentsMargins(0, 0, 0, 0)
+        editor_layout.addWidget(self.edit_box)
+        editor_buttons = QHBoxLayout()
+        editor_buttons.addStretch(1)
+        editor_buttons.addWidget(self.cancel_button)
+        editor_buttons.addWidget(self.save_button)
+        editor_layout.addLayout(editor_buttons)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(self.status_label), editor)
+        self.editor = editor
+        return editor
 
     @classmethod
     def from_message(
@@ -349,7 +370,7 @@ class MessageWidget(QFrame):
         if status != "streaming":
             self.markdown.finish()
             self._stop_waiting()
-        elif self._role == "assistant" and not self.text() and self.thinking_section.isHidden():
+        elif self._role == "assistant" and not self.text() and not self._has_thinking():
             self._start_waiting()
         note = STATUS_NOTES.get(status, "")
         self.status_label.setText(note)
@@ -391,8 +412,8 @@ class MessageWidget(QFrame):
     def append_answer(self, text: str) -> None:
         """Add streamed answer text; the first piece closes the thinking section."""
         self._stop_waiting()
-        if self.thinking_section.is_thinking():
-            self.thinking_section.finish()
+        if self._thinking is not None and self._thinking.is_thinking():
+            self._thinking.finish()
         self.markdown.append_markdown(text)
 
     def add_notice(self, notice: Notice) -> None:
@@ -414,7 +435,7 @@ class MessageWidget(QFrame):
 
     def finish(self, status: Status, stats: Stats | MessageStats | None = None) -> None:
         """The reply ended (``done``, ``interrupted`` or ``error``)."""
-        if not self.thinking_section.isHidden():
+        if self._has_thinking():
             seconds = stats.thinking_seconds if isinstance(stats, Stats) else None
             self.thinking_section.finish(seconds if seconds else None)
         self.set_status(status)
@@ -441,18 +462,20 @@ class MessageWidget(QFrame):
     # -- editing --------------------------------------------------------------------------------
 
     def begin_edit(self) -> None:
+        editor = self.editor or self._build_editor()
         self.edit_box.setPlainText(self.text())
         self.body.hide()
-        self.editor.show()
+        editor.show()
         self.edit_box.setFocus()
         self._update_actions()
 
     def is_editing(self) -> bool:
-        return not self.editor.isHidden()
+        return self.editor is not None and not self.editor.isHidden()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        editing = self.editor is not None and watched is self.edit_box
         if (
-            watched is self.edit_box
+            editing
             and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.ShortcutOverride
             and (
@@ -462,11 +485,7 @@ class MessageWidget(QFrame):
         ):
             event.accept()  # the edit box's own keys, before the window's Esc shortcut
             return True
-        if (
-            watched is self.edit_box
-            and isinstance(event, QKeyEvent)
-            and event.type() == QEvent.Type.KeyPress
-        ):
+        if editing and isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress:
             if event.key() == Qt.Key.Key_Escape:
                 self._on_cancel_button_clicked()
                 return True
@@ -476,7 +495,8 @@ class MessageWidget(QFrame):
         return super().eventFilter(watched, event)
 
     def _end_edit(self) -> None:
-        self.editor.hide()
+        if self.editor is not None:
+            self.editor.hide()
         self.body.show()
         self._update_actions()
 
