@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QAbstractSlider,
     QAbstractSpinBox,
     QComboBox,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QTextEdit,
@@ -20,6 +21,7 @@ from tests.desktop.window_helpers import ask
 
 INTERACTIVE = (
     QAbstractButton,
+    QLabel,
     QLineEdit,
     QTextEdit,
     QPlainTextEdit,
@@ -59,3 +61,29 @@ def test_every_visible_control_has_an_accessible_name(qtbot: QtBot, window: Main
     window.lock()
     qtbot.waitUntil(window.lock_screen.unlock_button.isEnabled, timeout=10_000)
     assert unnamed_controls(window) == []
+
+
+def _needs_emoji_font(text: str) -> list[str]:
+    """Characters that only a colour emoji font draws (pictographs, symbols and dingbats)."""
+    return [
+        c
+        for c in text
+        if 0x1F000 <= ord(c) <= 0x1FAFF or 0x2600 <= ord(c) <= 0x27BF or 0x2B00 <= ord(c) <= 0x2BFF
+    ]
+
+
+def test_nothing_in_the_window_needs_an_emoji_font(qtbot: QtBot, window: MainWindow):
+    """The toolbar's lock and the lock screen's icon used to be emoji: an empty box on a machine
+    without an emoji font. Every icon is now one of Hearth's SVGs."""
+    ask(qtbot, window, "Say hello.")
+    texts = [
+        t
+        for w in window.findChildren(QWidget)
+        for t in (
+            w.text() if isinstance(w, QAbstractButton | QLabel) else "",
+            w.toolTip(),
+            w.accessibleName(),
+        )
+    ]
+    assert len(texts) > 50
+    assert [c for t in texts for c in _needs_emoji_font(t)] == []

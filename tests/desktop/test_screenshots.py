@@ -1,5 +1,6 @@
-"""Screenshots for the README, taken from the real window on a real X server (Xvfb):
-light theme, dark theme, and a reasoning answer with its thinking expanded.
+"""Screenshots for the README, taken from the real window on a real X server (Xvfb): light
+and dark, a narrow window, a code answer, a reasoning answer with its thinking expanded, the
+first run, the Models dialog and the lock screen.
 
 Run by ``scripts/screenshots.sh`` (xvfb-run, QT_QPA_PLATFORM=xcb, HEARTH_SCREENSHOTS=<folder>);
 skipped otherwise, e.g. in the normal offscreen test run.
@@ -128,3 +129,35 @@ def test_reasoning_screenshot(qtbot: QtBot, store: ConversationStore, starter_mo
     finally:
         w.close()
         owner.close()
+
+
+def test_first_run_narrow_code_models_and_lock_screenshots(
+    qtbot: QtBot, owner: StoreOwner, starter_model_path: Path
+):
+    _scheme(Qt.ColorScheme.Light)
+    w = _window(qtbot, owner)
+    try:
+        w.resize(1200, 760)
+        w.session.options = GenerationOptions(max_tokens=160, temperature=0)
+        qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
+        qtbot.waitUntil(lambda: "on this computer" in w.welcome_label.text(), timeout=10_000)
+        _save(qtbot, w, "first-run.png")
+        ask(qtbot, w, "Write a Python function that reverses a string, with a docstring.")
+        assert w.transcript.messages()[-1].markdown.code_blocks()  # a code answer to show
+        _save(qtbot, w, "code-answer.png")
+        w.resize(700, 700)
+        qtbot.waitUntil(lambda: not w.sidebar.isVisible())
+        _save(qtbot, w, "narrow.png")
+        w.resize(1200, 760)
+        dialog = w.open_models_dialog()
+        qtbot.waitUntil(lambda: dialog.hardware is not None, timeout=10_000)
+        qtbot.wait(300)
+        path = Path(OUT) / "models.png"
+        assert dialog.grab().save(str(path))
+        dialog.close()
+        qtbot.keyClick(w.composer.text_edit, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(w.lock_screen.isVisible)
+        _save(qtbot, w, "lock.png")
+    finally:
+        w.close()
+        _scheme(Qt.ColorScheme.Unknown)
