@@ -1,12 +1,18 @@
-"""Conversation titles made from the first question."""
+"""Conversation titles: the first question's, and the one the model writes (real model)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from engine.titles import TITLE_LENGTH, title_for
+from engine.catalog import Catalog
+from engine.inference import ModelSession, open_model
+from engine.titles import TITLE_LENGTH, TITLE_OPTIONS, clean_title, title_for, title_prompt
+
+MARKDOWN = "*_`#>[]()"
 
 
 @pytest.mark.parametrize(
@@ -46,3 +52,73 @@ def test_a_huge_pasted_question_is_read_only_at_its_start():
     title = title_for("> " * 2_000_000 + "words")
     assert time.monotonic() - started < 1.0
     assert "\n" not in title and len(title) <= TITLE_LENGTH
+
+
+def test_the_prompt_carries_the_exchange_cut_short():
+    system, user = title_prompt("Q" * 5000, "A" * 5000)
+    assert system.role == "system" and "title" in system.content
+    assert user.role == "user"
+    assert "Q" * 1500 in user.content and "Q" * 1501 not in user.content
+    assert "A" * 1500 in user.content and "A" * 1501 not in user.content
+
+
+QUESTION = "How do I keep a **sourdough** starter alive on holiday?"
+FALLBACK = "How do I keep a sourdough starter alive on holiday?"
+
+
+@pytest.mark.parametrize(
+    ("output", "title"),
+    [
+        ("Sourdough care on holiday", "Sourdough care on holiday"),
+        ('"Sourdough Care on Holiday."', "Sourdough Care on Holiday"),
+        ("**Title:** *Sourdough care*", "Sourdough care"),
+        ("Sure! Here's a title:\n\n“Keeping a starter alive”", "Keeping a starter alive"),
+        ("<think>The person asks about bread.</think>\nStarter on holiday", "Starter on holiday"),
+        ("# Okapi facts", "Okapi facts"),  # "Ok…" is a word here, not a lead-in
+        ("Title - " + "Sourdough " * 5, "Sourdough Sourdough Sourdough Sourdough Sourdough"),
+    ],
+)
+def test_the_model_title_is_one_plain_line(output: str, title: str):
+    assert clean_title(output, QUESTION) == title
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "",
+        "   \n\n",
+        "```\n\n```",
+        "...!!!",
+        "<think>still thinking when the tokens ran out",
+        "Here is a title:",
+        "Feed it before you go. Then keep it in the fridge and feed it twice when back.",
+        "To keep a starter alive you feed it flour and water every day and keep it warm enough",
+        "Write a short title for this conversation.",  # the request, repeated
+        "«»“”''",
+    ],
+)
+def test_junk_from_the_model_falls_back_to_the_question(junk: str):
+    assert clean_title(junk, QUESTION) == FALLBACK
+
+
+def test_a_long_model_title_is_shortened():
+    title = clean_title("Keeping a Sourdough Starter Alive While Travelling Abroad For Weeks", "q")
+    assert len(title) <= TITLE_LENGTH and title.endswith("…")
+
+
+@pytest.fixture(scope="module")
+def session(starter_model_path: Path, catalog: Catalog) -> Iterator[ModelSession]:
+    with open_model(starter_model_path, entry=catalog.default, n_ctx=1024) as s:
+        yield s
+
+
+def test_the_starter_model_writes_a_short_plain_title(session: ModelSession):
+    question = "How do I keep a sourdough starter alive while I am away for two weeks?"
+    answer = "Feed it, then keep it in the fridge. Feed it twice when you are back."
+    reply = session.chat(title_prompt(question, answer), TITLE_OPTIONS)
+    assert reply.stats.generated_tokens <= TITLE_OPTIONS.max_tokens
+    title = clean_title(reply.answer, question)
+    assert title.strip()
+    assert len(title) <= TITLE_LENGTH
+    assert "\n" not in title
+    assert not any(ch in title for ch in MARKDOWN + '"“”')
