@@ -55,6 +55,10 @@ class ConversationList(QObject):
     def pending_deletes(self) -> list[int]:
         return list(self._pending_deletes)
 
+    def can_undo(self) -> bool:
+        """Whether a deletion can still be undone (what Ctrl+Z would bring back)."""
+        return bool(self._pending_deletes)
+
     def undo(self) -> None:
         """Bring back every conversation whose deletion is still offered for undo."""
         for timer in self._pending_deletes.values():

@@ -30,19 +30,13 @@ from engine.inference import (
     Thinking,
 )
 from engine.storage import ConversationStore, Message, MessageStats, Status, StorageError
+from engine.titles import title_for
 
 if TYPE_CHECKING:
     from engine.inference import ModelSession
 
 # How often a growing reply is written to the store. A killed process loses at most this much.
 SAVE_INTERVAL_S = 1.0
-TITLE_LENGTH = 60
-
-
-def title_for(question: str) -> str:
-    """A conversation's first title: its first question, on one line, shortened."""
-    line = " ".join(question.split())
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 
 def history(path: list[Message], system_prompt: str = "") -> list[ChatMessage]:

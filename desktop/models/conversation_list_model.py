@@ -32,6 +32,9 @@ class Roles(IntEnum):
     KIND = Qt.ItemDataRole.UserRole + 2  # "header", "conversation" or "hit"
     SNIPPET_HTML = Qt.ItemDataRole.UserRole + 4  # search hits: matches in highlighted spans
     MESSAGE_ID = Qt.ItemDataRole.UserRole + 5  # search hits: None for a title match
+    SNIPPET = Qt.ItemDataRole.UserRole + 6  # search hits: the snippet as plain text
+    HIGHLIGHTS = Qt.ItemDataRole.UserRole + 7  # search hits: (start, end) of each match in it
+    MATCH_COUNT = Qt.ItemDataRole.UserRole + 8  # search hits: messages that match (0: title)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,11 @@ def snippet_html(hit: SearchHit, background: str | None = None) -> str:
     return "".join(out)
 
 
+def match_count_text(count: int, before: str = "") -> str:
+    """ "3 matches" for a conversation with several matching messages; nothing for one."""
+    return f"{before}{count} matches" if count > 1 else ""
+
+
 def _parse_markers(snippet: str) -> tuple[str, list[tuple[int, int]]]:
     text, spans, start = [], [], 0
     length = 0
@@ -122,7 +130,8 @@ class ConversationListModel(QAbstractListModel):
             self._rebuild()
 
     def set_search_results(self, hits: Sequence[SearchHit]) -> None:
-        """Show these hits instead of the list until ``clear_search``."""
+        """Show these hits (the store gives one per conversation) instead of the list until
+        ``clear_search``."""
         self.beginResetModel()
         self._searching = True
         self._rows = [_Row("hit", hit=h) for h in hits]
@@ -214,11 +223,20 @@ class ConversationListModel(QAbstractListModel):
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
             return hit.conversation_title or "Untitled"
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{hit.conversation_title}: {hit.plain_snippet}"
+            title = hit.conversation_title or "Untitled"
+            if hit.message_id is None:
+                return f"{title}, the title matches"
+            return f"{title}: {hit.plain_snippet}{match_count_text(hit.match_count, ', ')}"
         if role == Roles.CONVERSATION_ID:
             return hit.conversation_id
         if role == Roles.MESSAGE_ID:
             return hit.message_id
+        if role == Roles.SNIPPET:
+            return hit.plain_snippet
+        if role == Roles.HIGHLIGHTS:
+            return hit.highlights or tuple(_parse_markers(hit.snippet)[1])
+        if role == Roles.MATCH_COUNT:
+            return hit.match_count
         if role == Roles.SNIPPET_HTML:
             return snippet_html(hit)
         return None

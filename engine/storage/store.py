@@ -537,8 +537,9 @@ class ConversationStore:
     # -- search, settings ------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 50) -> list[SearchHit]:
-        """Titles (best first) then messages (newest first) matching every word of ``query``,
-        taken literally; snippets mark matches as «match»."""
+        """The conversations matching every word of ``query``, taken literally, one hit each:
+        title matches first (best first), then by newest matching message, with how many of
+        their messages match; snippets mark matches as «match»."""
         with self._reading() as db:
             return _search.search(db, query, limit)
 

@@ -62,7 +62,8 @@ class ConversationSummary:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A match: in a title when ``message_id`` is None, else in that message.
+    """One conversation that matches: in its title only when ``message_id`` is None, else
+    in ``match_count`` of its messages, of which ``message_id`` is the one the snippet is from.
 
     ``snippet`` marks each match as «match»; ``highlights`` are the (start, end) offsets of
     the matches in ``plain_snippet`` (the snippet without markers).
@@ -74,3 +75,4 @@ class SearchHit:
     snippet: str
     plain_snippet: str
     highlights: tuple[tuple[int, int], ...]
+    match_count: int = 1  # messages that match; 0 for a match in the title only

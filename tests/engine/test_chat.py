@@ -12,7 +12,7 @@ import pytest
 import engine.chat
 import engine.policy
 from engine.catalog import Catalog
-from engine.chat import Chat, history, title_for
+from engine.chat import Chat, history
 from engine.errors import PromptTooLong
 from engine.inference import (
     Answer,
@@ -200,10 +200,13 @@ def test_history_never_sends_thinking():
     ]
 
 
-def test_titles_are_one_short_line():
-    assert title_for("  Plan a\ntrip  to Lisbon ") == "Plan a trip to Lisbon"
-    long = title_for("word " * 40)
-    assert len(long) <= engine.chat.TITLE_LENGTH and long.endswith("…")
+def test_a_new_conversation_is_titled_without_its_markdown(session, store):
+    turn = Chat(store, session).send(
+        "```python\nprint(1)\n```\n**Why** does this print one?", SHORT
+    )
+    _answer(turn)
+    conv = store.get_conversation(turn.question.conversation_id)
+    assert conv.title == "Why does this print one?"
 
 
 def test_the_egress_ledger_is_kept_in_the_store(store):

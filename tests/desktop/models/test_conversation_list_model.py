@@ -151,3 +151,21 @@ def test_renaming_through_the_view_shows_the_title_and_says_so(qtbot: QtBot, mod
     assert model.data(model.index(1)) == "Paris trip"
     with qtbot.assertNotEmitted(model.title_edited):
         assert not model.setData(model.index(1), "   ", Qt.ItemDataRole.EditRole)
+
+
+def test_a_hit_carries_its_match_count_and_plain_snippet(model: ConversationListModel):
+    several = SearchHit(1, 4, "Trip", "the «blue» sky", "the blue sky", ((4, 8),), 3)
+    title = SearchHit(2, None, "Blue notes", "«Blue» notes", "Blue notes", (), 0)
+    model.set_search_results([several, title])
+    first, second = model.index(0), model.index(1)
+    assert model.data(first, Roles.MATCH_COUNT) == 3
+    assert model.data(first, Roles.SNIPPET) == "the blue sky"
+    assert model.data(first, Roles.HIGHLIGHTS) == ((4, 8),)
+    assert model.data(first, Qt.ItemDataRole.AccessibleTextRole) == "Trip: the blue sky, 3 matches"
+    assert model.data(second, Roles.HIGHLIGHTS) == ((0, 4),)  # read from the markers
+    assert model.data(second, Qt.ItemDataRole.AccessibleTextRole) == (
+        "Blue notes, the title matches"
+    )
+    one = SearchHit(3, 5, "Sky", "«blue»", "blue", ((0, 4),), 1)
+    model.set_search_results([one])
+    assert model.data(model.index(0), Qt.ItemDataRole.AccessibleTextRole) == "Sky: blue"
