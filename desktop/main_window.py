@@ -73,7 +73,7 @@ from engine.storage import StoreClosed, StoreOwner
 T = TypeVar("T")
 
 # Narrower than this, the conversations list makes room for the chat.
-NARROW_PX = 900
+NARROW_PX = 1000
 
 
 class MainWindow(QMainWindow):
@@ -233,6 +233,8 @@ class MainWindow(QMainWindow):
         self.welcome.example_chosen.connect(self._on_welcome_example_chosen)
         self.welcome.get_model_requested.connect(self._on_welcome_get_model_requested)
         self.sidebar_button.toggled.connect(self._on_sidebar_button_toggled)
+        self.sidebar.collapse_toggled.connect(lambda shut: self.sidebar_button.setChecked(not shut))
+        self.sidebar.search_dismissed.connect(self.composer.focus_input)
         self.new_chat_button.clicked.connect(self.new_conversation)
         self.transcript.link_activated.connect(self._on_transcript_link_activated)
         self.transcript.copy_requested.connect(self._on_transcript_copy_requested)
@@ -283,18 +285,12 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _on_escape(self) -> None:
-        """Esc: in the search box, clear the search; else stop the reply."""
-        search = self.sidebar.search_edit
-        if search.hasFocus() and search.text():
-            search.clear()
-            self.composer.focus_input()
-        elif search.hasFocus():
-            self.composer.focus_input()
-        else:
-            self.session.stop()
+        """Esc stops the reply (in the search box the sidebar takes it: it clears the search
+        and says so with ``search_dismissed``)."""
+        self.session.stop()
 
     def _undo_delete(self) -> None:
-        if self.conversations.pending_deletes():
+        if self.conversations.can_undo():
             self.conversations.undo()
             self.composer.focus_input()
 
@@ -319,7 +315,7 @@ class MainWindow(QMainWindow):
             self.sidebar_button.setChecked(not narrow)  # out of the way when narrow
 
     def _on_sidebar_button_toggled(self, shown: bool) -> None:
-        self.sidebar.setVisible(shown)
+        self.sidebar.set_collapsed(not shown)
 
     def _apply_icons(self) -> None:
         muted = theme.tokens().muted
@@ -579,8 +575,9 @@ class MainWindow(QMainWindow):
     # -- plumbing --------------------------------------------------------------------------
 
     def _focus_search(self) -> None:
-        self.sidebar.search_edit.setFocus()
-        self.sidebar.search_edit.selectAll()
+        """Ctrl+K / Ctrl+F: the search box, showing the conversations first if hidden."""
+        self.sidebar_button.setChecked(True)
+        self.sidebar.focus_search()
 
     def _show_error(self, exc: Exception) -> None:
         show_error(self, exc)

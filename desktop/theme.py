@@ -295,7 +295,9 @@ def choose(app: QApplication, chosen: Choice, text_scale: float = 1.0) -> None:
 
 def apply_look(app: QApplication) -> None:
     """Palette, font size and stylesheet for the current choice, on every widget at once."""
-    global _base_point_size  # noqa: PLW0603 — the platform's font size, kept once
+    global _base_point_size, _platform_palette  # noqa: PLW0603 — the platform's, kept once
+    if _platform_palette is None:
+        _platform_palette = QPalette(app.palette())  # before ours replaces it
     t = tokens(color_scheme())
     font = app.font()
     if _base_point_size is None:

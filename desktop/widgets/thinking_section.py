@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -55,7 +55,12 @@ class ThinkingSectionWidget(QWidget):
         self.text_edit.setReadOnly(True)
         self.text_edit.setAccessibleName("Thinking")
         self.text_edit.setMaximumHeight(theme.em(self, 12))
-        self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.text_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # As tall as the thinking, up to 12 lines of text, then it scrolls.
+        self.text_edit.document().documentLayout().documentSizeChanged.connect(
+            self._fit_text_height
+        )
+        self.text_edit.installEventFilter(self)  # a new width wraps it anew
         self.text_edit.hide()
         self.note_label = QLabel()
         self.note_label.setWordWrap(True)
@@ -156,6 +161,22 @@ class ThinkingSectionWidget(QWidget):
         return self._seconds
 
     # -- slots ----------------------------------------------------------------------------------
+
+    def _fit_text_height(self) -> None:
+        lines = self.text_edit.document().documentLayout().documentSize().height()
+        margins = self.text_edit.contentsMargins()
+        wanted = round(
+            lines * self.text_edit.fontMetrics().lineSpacing()
+            + 2 * self.text_edit.document().documentMargin()
+            + margins.top()
+            + margins.bottom()
+        )
+        self.text_edit.setFixedHeight(min(wanted, theme.em(self, 12)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.text_edit and event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            QTimer.singleShot(0, self, self._fit_text_height)  # once the new width is laid out
+        return super().eventFilter(watched, event)
 
     def _on_header_button_toggled(self, checked: bool) -> None:
         self.header_button.setArrowType(

@@ -21,7 +21,6 @@ from tests.desktop.window_helpers import ask
 
 INTERACTIVE = (
     QAbstractButton,
-    QLabel,
     QLineEdit,
     QTextEdit,
     QPlainTextEdit,

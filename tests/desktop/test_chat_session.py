@@ -185,7 +185,7 @@ def test_an_unexpected_error_in_the_model_thread_shows_on_that_reply(
     assert ended.args[0].status == "error"
     reply = window.transcript.messages()[-1]
     assert reply.status() == "error"
-    assert reply.notes_label.isVisible() and reply.notes_label.text() == UNEXPECTED
+    assert reply.error_label.isVisible() and reply.error_label.text() == UNEXPECTED
     qtbot.waitUntil(lambda: not window.composer.is_busy())
     stored = db(window).get_message(reply.message_id())
     assert stored.status == "error"
