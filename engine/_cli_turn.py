@@ -15,8 +15,11 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from engine.catalog.catalog import CatalogModel
     from engine.chat import Chat
-    from engine.inference import GenerationControl, GenerationOptions, Reply
+    from engine.inference import GenerationControl, GenerationOptions, ModelSession, Reply
     from engine.storage import ConversationStore
 
 DIM, RESET = "\033[2m", "\033[0m"
@@ -60,9 +63,14 @@ class Printer:
         self.err.flush()
 
     def finished(self, reply: Reply, stats: bool) -> None:
+        from engine.inference import FinishReason  # noqa: PLC0415
+
         self._clear_status()
         self.out.write("\n")
         self.out.flush()
+        if reply.finish_reason is FinishReason.CANCELLED:
+            self.err.write(f"{DIM}stopped{RESET}\n" if self.err.isatty() else "stopped\n")
+            self.err.flush()
         if stats:
             s = reply.stats
             self.err.write(
@@ -102,18 +110,17 @@ def open_store_or_memory(no_save: bool) -> ConversationStore:
         return open_memory_store()
 
 
-def open_chat(args: argparse.Namespace, store: ConversationStore) -> Chat:
-    from engine.catalog import load_catalog  # noqa: PLC0415
-    from engine.catalog.installed import resolve  # noqa: PLC0415
-    from engine.chat import Chat  # noqa: PLC0415
+def load_model(args: argparse.Namespace, path: Path, entry: CatalogModel | None) -> ModelSession:
+    """Load ``path`` with the command line's placement options (--ctx, --gpu-layers,
+    --threads).
+
+    Raises: ModelError, ModelDoesNotFit.
+    """
     from engine.inference import open_model  # noqa: PLC0415
 
-    catalog = load_catalog()
-    path, entry = resolve(catalog, args.model)
-    session = open_model(
+    return open_model(
         path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers, threads=args.threads
     )
-    return Chat(store, session, system_prompt=args.system)
 
 
 @contextlib.contextmanager
@@ -132,23 +139,72 @@ def on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def chat_context(args: argparse.Namespace) -> Iterator[Chat]:
-    """Store (with the egress ledger kept in it), then model; closed in reverse order."""
+def ctrl_c_stops(control: GenerationControl) -> Iterator[None]:
+    """While a reply streams, Ctrl+C stops it (``control.cancel``). In a terminal the driver's
+    "^C" echo is off meanwhile: the token generated while the stop was noticed is shown and
+    kept, and a "^C" in front of it made it look stray; "stopped" follows on its own line."""
+    with on_ctrl_c(control.cancel), _no_control_echo(sys.stdin):
+        yield
+
+
+@contextlib.contextmanager
+def _no_control_echo(stream: TextIO) -> Iterator[None]:
+    try:
+        import termios  # noqa: PLC0415  (POSIX only)
+    except ImportError:
+        yield
+        return
+    try:
+        fd = stream.fileno()
+        before = termios.tcgetattr(fd) if stream.isatty() else None
+    except (OSError, ValueError, termios.error):  # no descriptor, or not a terminal
+        before = None
+    if before is None:
+        yield
+        return
+    quiet = list(before)
+    quiet[3] = before[3] & ~termios.ECHOCTL
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, before)
+
+
+@contextlib.contextmanager
+def store_context(no_save: bool) -> Iterator[ConversationStore]:
+    """The store, with the egress ledger kept in it while the block runs."""
     import engine.policy  # noqa: PLC0415
 
-    with open_store_or_memory(args.no_save) as store:
+    with open_store_or_memory(no_save) as store:
         engine.policy.ledger().attach(store.record_egress)
         try:
-            chat = open_chat(args, store)
-            with chat.session:
-                yield chat
+            yield store
         finally:
             engine.policy.ledger().detach()
+
+
+@contextlib.contextmanager
+def chat_context(args: argparse.Namespace) -> Iterator[Chat]:
+    """Store (with the egress ledger kept in it), then model; closed in reverse order."""
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.installed import resolve  # noqa: PLC0415
+    from engine.chat import Chat  # noqa: PLC0415
+
+    with store_context(args.no_save) as store:
+        path, entry = resolve(load_catalog(), args.model)
+        with load_model(args, path, entry) as session:
+            yield Chat(store, session, system_prompt=args.system)
 
 
 def run_turn(
     chat: Chat, question: str, args: argparse.Namespace, control: GenerationControl
 ) -> None:
+    """Ask ``question`` in ``chat`` and stream the reply to the terminal. A reply stopped
+    with ``control`` ends with "stopped" on its own line (it is kept as 'interrupted').
+
+    Raises: what Chat.send and iterating its Turn raise.
+    """
     from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
 
     printer = Printer(sys.stdout, sys.stderr, args.show_thinking)

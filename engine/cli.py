@@ -62,18 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from engine._cli_turn import chat_context, on_ctrl_c, run_turn  # noqa: PLC0415
+    from engine._cli_turn import chat_context, ctrl_c_stops, run_turn  # noqa: PLC0415
     from engine.inference import GenerationControl  # noqa: PLC0415
 
     with chat_context(args) as chat:
         control = GenerationControl()
-        with on_ctrl_c(control.cancel):
+        with ctrl_c_stops(control):
             run_turn(chat, " ".join(args.question), args, control)
         return 130 if control.cancelled else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from engine._cli_turn import chat_context, on_ctrl_c, run_turn  # noqa: PLC0415
+    from engine._cli_turn import chat_context, ctrl_c_stops, run_turn  # noqa: PLC0415
     from engine.errors import PromptTooLong  # noqa: PLC0415
     from engine.inference import GenerationControl  # noqa: PLC0415
 
@@ -92,7 +92,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             if not question or question in {"/exit", "/quit"}:
                 return 0
             control = GenerationControl()
-            with on_ctrl_c(control.cancel):
+            with ctrl_c_stops(control):
                 try:
                     run_turn(chat, question, args, control)
                 except PromptTooLong as exc:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,23 +11,7 @@ import pytest
 from engine.paths import PROJECT_ROOT
 from engine.policy import Action, EgressAttempt, Mode
 from engine.storage import Keychain, default_path, open_store
-
-HEARTH = Path(sys.executable).parent / "hearth"
-
-
-def hearth(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(HEARTH), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        env={**os.environ, **(env or {})},
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
+from tests.engine._cli_run import hearth
 
 
 def test_ask_streams_an_answer_from_the_starter_model(starter_model_path: Path):
