@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask = sub.add_parser("ask", help="answer one question and exit")
     ask.add_argument("question", nargs="+")
     _model_args(ask)
-    chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
+    chat = sub.add_parser(
+        "chat", help="chat in the terminal (/help lists its commands; Ctrl+C stops a reply)"
+    )
     _model_args(chat)
     _models_args(
         sub.add_parser(
@@ -73,30 +75,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from engine._cli_turn import chat_context, ctrl_c_stops, run_turn  # noqa: PLC0415
-    from engine.errors import PromptTooLong  # noqa: PLC0415
-    from engine.inference import GenerationControl  # noqa: PLC0415
+    from engine._cli_chat import run_chat  # noqa: PLC0415
 
-    with chat_context(args) as chat:
-        print(
-            f"Hearth · {chat.session.display_name} · offline. Empty line or Ctrl+D quits; "
-            "Ctrl+C stops a reply.",
-            file=sys.stderr,
-        )
-        while True:
-            try:
-                question = input("you › ").strip()
-            except (EOFError, KeyboardInterrupt):
-                print(file=sys.stderr)
-                return 0
-            if not question or question in {"/exit", "/quit"}:
-                return 0
-            control = GenerationControl()
-            with ctrl_c_stops(control):
-                try:
-                    run_turn(chat, question, args, control)
-                except PromptTooLong as exc:
-                    print(f"hearth: {exc.full_message}", file=sys.stderr)
+    return run_chat(args)
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
