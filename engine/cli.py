@@ -42,7 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question and exit")
-    ask.add_argument("question", nargs="+")
+    ask.add_argument(
+        "question",
+        nargs="*",
+        help="the question; '-' reads it from standard input (so does no question when input "
+        "comes from a pipe), which keeps it out of the process list",
+    )
     _model_args(ask)
     chat = sub.add_parser(
         "chat", help="chat in the terminal (/help lists its commands; Ctrl+C stops a reply)"
@@ -63,14 +68,53 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# A question read from standard input is bounded: tokenizing an endless pipe would hang.
+MAX_QUESTION_CHARS = 1_000_000
+
+
+def _question(args: argparse.Namespace) -> str | None:
+    """The question for ``hearth ask``: the words after it, or standard input for ``-`` (or
+    for no words when input comes from a pipe). None after a usage error was printed."""
+    words = args.question
+    if words and words != ["-"]:
+        return " ".join(words)
+    if not words and sys.stdin.isatty():
+        print(
+            "hearth ask: no question. Give it after 'ask', or run 'hearth ask -' to type it "
+            "(or pipe it) on standard input, which keeps it out of the process list.",
+            file=sys.stderr,
+        )
+        return None
+    if sys.stdin.isatty():
+        print("Type the question, then Ctrl+D on an empty line.", file=sys.stderr)
+    try:
+        text = sys.stdin.read(MAX_QUESTION_CHARS + 1)
+    except UnicodeDecodeError:
+        print("hearth ask: standard input is not text.", file=sys.stderr)
+        return None
+    if len(text) > MAX_QUESTION_CHARS:
+        print(
+            f"hearth ask: the question is longer than {MAX_QUESTION_CHARS:,} characters.",
+            file=sys.stderr,
+        )
+        return None
+    if not text.strip():
+        print("hearth ask: the question read from standard input is empty.", file=sys.stderr)
+        return None
+    return text.strip()
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from engine._cli_turn import chat_context, ctrl_c_stops, run_turn  # noqa: PLC0415
     from engine.inference import GenerationControl  # noqa: PLC0415
 
+    question = _question(args)
+    if question is None:
+        return 2
     with chat_context(args) as chat:
         control = GenerationControl()
         with ctrl_c_stops(control):
-            run_turn(chat, " ".join(args.question), args, control)
+            run_turn(chat, question, args, control)
         return 130 if control.cancelled else 0
 
 
