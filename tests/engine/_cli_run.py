@@ -3,6 +3,7 @@ pseudo-terminal (``Terminal``) where keys are typed as a person would."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -103,7 +104,9 @@ class Terminal:
                 continue
             try:
                 self.output += os.read(self.master, 65536)
-            except OSError:  # the child closed the terminal (it exited)
+            except OSError:  # the child closed the terminal: it is exiting
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=max(deadline - time.monotonic(), 0))
                 if done(self.output):
                     return
                 raise AssertionError(f"the terminal closed; it showed:\n{self.text()}") from None
