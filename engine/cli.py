@@ -7,20 +7,12 @@ must be in place before any other Hearth code runs.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from types import FrameType
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from engine.catalog.catalog import Catalog
-    from engine.chat import Chat
-    from engine.inference import GenerationControl, GenerationOptions, Reply
-    from engine.storage import ConversationStore
-
-DIM, RESET = "\033[2m", "\033[0m"
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -50,9 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="answer one question and exit")
-    ask.add_argument("question", nargs="+")
+    ask.add_argument(
+        "question",
+        nargs="*",
+        help="the question; '-' reads it from standard input (so does no question when input "
+        "comes from a pipe), which keeps it out of the process list",
+    )
     _model_args(ask)
-    chat = sub.add_parser("chat", help="chat in the terminal (Ctrl+C stops a reply)")
+    chat = sub.add_parser(
+        "chat", help="chat in the terminal (/help lists its commands; Ctrl+C stops a reply)"
+    )
     _model_args(chat)
     _models_args(
         sub.add_parser(
@@ -69,182 +68,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _Printer:
-    """Streams chunks to the terminal: answer to stdout, everything else to stderr."""
-
-    def __init__(self, out: TextIO, err: TextIO, show_thinking: bool) -> None:
-        self.out, self.err = out, err
-        self.show_thinking = show_thinking
-        self.color = out.isatty()
-        self.status_shown = False
-        self.thinking_started = False
-        self.thinking_chars = 0
-
-    def thinking(self, text: str) -> None:
-        if self.show_thinking:
-            if not self.thinking_started:
-                self.out.write(f"{DIM}[thinking]{RESET}\n" if self.color else "[thinking]\n")
-                self.thinking_started = True
-            self.out.write(f"{DIM}{text}{RESET}" if self.color else text)
-            self.out.flush()
-        elif self.err.isatty():
-            self.thinking_chars += len(text)
-            self.err.write(f"\r{DIM}thinking… {self.thinking_chars:,} characters{RESET}")
-            self.err.flush()
-            self.status_shown = True
-
-    def answer(self, text: str) -> None:
-        self._clear_status()
-        if self.thinking_started:
-            self.out.write("\n[answer]\n")
-            self.thinking_started = False
-        self.out.write(text)
-        self.out.flush()
-
-    def notice(self, message: str) -> None:
-        self._clear_status()
-        self.err.write(f"note: {message}\n")
-        self.err.flush()
-
-    def finished(self, reply: Reply, stats: bool) -> None:
-        self._clear_status()
-        self.out.write("\n")
-        self.out.flush()
-        if stats:
-            s = reply.stats
-            self.err.write(
-                f"{s.generated_tokens} tokens · {s.tokens_per_second:.1f} tokens/s · first "
-                f"token {s.time_to_first_token_s:.2f} s · prompt {s.prompt_tokens} tokens "
-                f"({s.evaluated_tokens} evaluated)\n"
-            )
-
-    def _clear_status(self) -> None:
-        if self.status_shown:
-            self.err.write("\r\033[K")
-            self.status_shown = False
+# A question read from standard input is bounded: tokenizing an endless pipe would hang.
+MAX_QUESTION_CHARS = 1_000_000
 
 
-def _options(args: argparse.Namespace) -> GenerationOptions:
-    from engine.inference import GenerationOptions  # noqa: PLC0415
-
-    return GenerationOptions(
-        temperature=args.temperature,
-        max_tokens=args.max_tokens,
-        thinking_budget=args.thinking_budget,
-        seed=args.seed,
-    )
-
-
-def _open_store(no_save: bool) -> ConversationStore:
-    """The encrypted store, or one in memory when it cannot be opened: the question is still
-    answered, and the person is told it is not being saved and why."""
-    from engine.storage import StorageError, open_memory_store, open_store  # noqa: PLC0415
-
-    if no_save:
-        return open_memory_store()
+def _question(args: argparse.Namespace) -> str | None:
+    """The question for ``hearth ask``: the words after it, or standard input for ``-`` (or
+    for no words when input comes from a pipe). None after a usage error was printed."""
+    words = args.question
+    if words and words != ["-"]:
+        return " ".join(words)
+    if not words and sys.stdin.isatty():
+        print(
+            "hearth ask: no question. Give it after 'ask', or run 'hearth ask -' to type it "
+            "(or pipe it) on standard input, which keeps it out of the process list.",
+            file=sys.stderr,
+        )
+        return None
+    if sys.stdin.isatty():
+        print("Type the question, then Ctrl+D on an empty line.", file=sys.stderr)
     try:
-        return open_store()
-    except StorageError as exc:
-        print(f"note: this conversation will not be saved. {exc.full_message}", file=sys.stderr)
-        return open_memory_store()
-
-
-def _open_chat(args: argparse.Namespace, store: ConversationStore) -> Chat:
-    from engine.catalog import load_catalog  # noqa: PLC0415
-    from engine.catalog.installed import resolve  # noqa: PLC0415
-    from engine.chat import Chat  # noqa: PLC0415
-    from engine.inference import open_model  # noqa: PLC0415
-
-    catalog = load_catalog()
-    path, entry = resolve(catalog, args.model)
-    session = open_model(
-        path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers, threads=args.threads
-    )
-    return Chat(store, session, system_prompt=args.system)
-
-
-@contextlib.contextmanager
-def _on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
-    """Ctrl+C (SIGINT) calls ``handler`` instead of raising KeyboardInterrupt, until the block
-    ends; the previous handler is put back then."""
-
-    def on_signal(_sig: int, _frame: FrameType | None) -> None:
-        handler()
-
-    previous = signal.signal(signal.SIGINT, on_signal)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _chat_context(args: argparse.Namespace) -> Iterator[Chat]:
-    """Store (with the egress ledger kept in it), then model; closed in reverse order."""
-    import engine.policy  # noqa: PLC0415
-
-    with _open_store(args.no_save) as store:
-        engine.policy.ledger().attach(store.record_egress)
-        try:
-            chat = _open_chat(args, store)
-            with chat.session:
-                yield chat
-        finally:
-            engine.policy.ledger().detach()
-
-
-def _run_turn(
-    chat: Chat, question: str, args: argparse.Namespace, control: GenerationControl
-) -> None:
-    from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
-
-    printer = _Printer(sys.stdout, sys.stderr, args.show_thinking)
-    turn = chat.send(question, _options(args), control)
-    for chunk in turn:
-        if isinstance(chunk, Answer):
-            printer.answer(chunk.text)
-        elif isinstance(chunk, Thinking):
-            printer.thinking(chunk.text)
-        elif isinstance(chunk, Notice):
-            printer.notice(chunk.message)
-        elif isinstance(chunk, Finished):
-            printer.finished(chunk.reply, args.stats)
+        text = sys.stdin.read(MAX_QUESTION_CHARS + 1)
+    except UnicodeDecodeError:
+        print("hearth ask: standard input is not text.", file=sys.stderr)
+        return None
+    if len(text) > MAX_QUESTION_CHARS:
+        print(
+            f"hearth ask: the question is longer than {MAX_QUESTION_CHARS:,} characters.",
+            file=sys.stderr,
+        )
+        return None
+    if not text.strip():
+        print("hearth ask: the question read from standard input is empty.", file=sys.stderr)
+        return None
+    return text.strip()
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from engine._cli_turn import chat_context, ctrl_c_stops, run_turn  # noqa: PLC0415
     from engine.inference import GenerationControl  # noqa: PLC0415
 
-    with _chat_context(args) as chat:
+    question = _question(args)
+    if question is None:
+        return 2
+    with chat_context(args) as chat:
         control = GenerationControl()
-        with _on_ctrl_c(control.cancel):
-            _run_turn(chat, " ".join(args.question), args, control)
+        with ctrl_c_stops(control):
+            run_turn(chat, question, args, control)
         return 130 if control.cancelled else 0
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from engine.errors import PromptTooLong  # noqa: PLC0415
-    from engine.inference import GenerationControl  # noqa: PLC0415
+    from engine._cli_chat import run_chat  # noqa: PLC0415
 
-    with _chat_context(args) as chat:
-        print(
-            f"Hearth · {chat.session.display_name} · offline. Empty line or Ctrl+D quits; "
-            "Ctrl+C stops a reply.",
-            file=sys.stderr,
-        )
-        while True:
-            try:
-                question = input("you › ").strip()
-            except (EOFError, KeyboardInterrupt):
-                print(file=sys.stderr)
-                return 0
-            if not question or question in {"/exit", "/quit"}:
-                return 0
-            control = GenerationControl()
-            with _on_ctrl_c(control.cancel):
-                try:
-                    _run_turn(chat, question, args, control)
-                except PromptTooLong as exc:
-                    print(f"hearth: {exc.full_message}", file=sys.stderr)
+    return run_chat(args)
 
 
 def _models_args(p: argparse.ArgumentParser) -> None:
@@ -350,6 +227,7 @@ def _models_pull(args: argparse.Namespace) -> int:
     import threading  # noqa: PLC0415
 
     import engine.policy  # noqa: PLC0415
+    from engine._cli_turn import on_ctrl_c  # noqa: PLC0415
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.download import Progress, download, partial_path  # noqa: PLC0415
     from engine.catalog.installed import catalog_entry  # noqa: PLC0415
@@ -384,7 +262,7 @@ def _models_pull(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     consent = allow_this_download if args.allow_download else None
-    with _on_ctrl_c(cancel.set):
+    with on_ctrl_c(cancel.set):
         try:
             result = download(model, consent=consent, progress=show, cancel=cancel)
         except Cancelled:

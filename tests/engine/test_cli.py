@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,23 +13,7 @@ import pytest
 from engine.paths import PROJECT_ROOT
 from engine.policy import Action, EgressAttempt, Mode
 from engine.storage import Keychain, default_path, open_store
-
-HEARTH = Path(sys.executable).parent / "hearth"
-
-
-def hearth(
-    *args: str, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(HEARTH), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        input=stdin,
-        env={**os.environ, **(env or {})},
-        cwd=PROJECT_ROOT,
-        check=False,
-    )
+from tests.engine._cli_run import HEARTH, hearth
 
 
 def test_ask_streams_an_answer_from_the_starter_model(starter_model_path: Path):
@@ -66,6 +49,50 @@ def test_ask_no_save_writes_nothing(starter_model_path: Path, fresh_profile: Pat
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert not [p for p in fresh_profile.rglob("*") if p.is_file()]
+
+
+def test_ask_dash_reads_the_question_from_standard_input(
+    starter_model_path: Path, keychain: Keychain
+):
+    question = "What is the capital of France?"
+    done = hearth("ask", "--max-tokens", "24", "--temperature", "0", "-", stdin=question + "\n")
+    assert done.returncode == 0, done.stderr
+    assert "Paris" in done.stdout
+    with open_store() as store:
+        (conv,) = store.list_conversations()
+        assert store.active_path(conv.id)[0].content == question
+
+
+def test_ask_with_no_question_reads_a_pipe(starter_model_path: Path):
+    done = hearth("ask", "--no-save", "--max-tokens", "24", stdin="Name a planet.")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+
+
+def test_ask_with_an_empty_standard_input_is_a_usage_error():
+    done = hearth("ask", "-", stdin=" \n")
+    assert done.returncode == 2
+    assert done.stderr == "hearth ask: the question read from standard input is empty.\n"
+
+
+def test_ask_with_no_question_on_a_terminal_says_how_to_give_one():
+    master, slave = os.openpty()
+    try:
+        done = subprocess.run(
+            [*HEARTH, "ask"],
+            stdin=slave,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=PROJECT_ROOT,
+            check=False,
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert done.returncode == 2
+    assert done.stderr.startswith("hearth ask: no question.")
+    assert "'hearth ask -'" in done.stderr and "process list" in done.stderr
 
 
 def test_without_a_keychain_the_answer_comes_with_a_not_saved_note(starter_model_path: Path):

@@ -1,0 +1,220 @@
+"""What ``hearth ask`` and ``hearth chat`` share: the store and model they open, one turn
+streamed to the terminal, and Ctrl+C turned into a stop request.
+
+Imported by engine/cli.py after the egress policy is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from engine.catalog.catalog import CatalogModel
+    from engine.chat import Chat
+    from engine.inference import GenerationControl, GenerationOptions, ModelSession, Reply
+    from engine.storage import ConversationStore
+
+DIM, RESET = "\033[2m", "\033[0m"
+
+
+class Printer:
+    """Streams chunks to the terminal: answer to stdout, everything else to stderr."""
+
+    def __init__(self, out: TextIO, err: TextIO, show_thinking: bool) -> None:
+        self.out, self.err = out, err
+        self.show_thinking = show_thinking
+        self.color = out.isatty()
+        self.status_shown = False
+        self.thinking_started = False
+        self.thinking_chars = 0
+
+    def thinking(self, text: str) -> None:
+        if self.show_thinking:
+            if not self.thinking_started:
+                self.out.write(f"{DIM}[thinking]{RESET}\n" if self.color else "[thinking]\n")
+                self.thinking_started = True
+            self.out.write(f"{DIM}{text}{RESET}" if self.color else text)
+            self.out.flush()
+        elif self.err.isatty():
+            self.thinking_chars += len(text)
+            self.err.write(f"\r{DIM}thinking… {self.thinking_chars:,} characters{RESET}")
+            self.err.flush()
+            self.status_shown = True
+
+    def answer(self, text: str) -> None:
+        self._clear_status()
+        if self.thinking_started:
+            self.out.write("\n[answer]\n")
+            self.thinking_started = False
+        self.out.write(text)
+        self.out.flush()
+
+    def notice(self, message: str) -> None:
+        self._clear_status()
+        self.err.write(f"note: {message}\n")
+        self.err.flush()
+
+    def finished(self, reply: Reply, stats: bool) -> None:
+        from engine.inference import FinishReason  # noqa: PLC0415
+
+        self._clear_status()
+        self.out.write("\n")
+        self.out.flush()
+        if reply.finish_reason is FinishReason.CANCELLED:
+            self.err.write(f"{DIM}stopped{RESET}\n" if self.err.isatty() else "stopped\n")
+            self.err.flush()
+        if stats:
+            s = reply.stats
+            self.err.write(
+                f"{s.generated_tokens} tokens · {s.tokens_per_second:.1f} tokens/s · first "
+                f"token {s.time_to_first_token_s:.2f} s · prompt {s.prompt_tokens} tokens "
+                f"({s.evaluated_tokens} evaluated)\n"
+            )
+
+    def _clear_status(self) -> None:
+        if self.status_shown:
+            self.err.write("\r\033[K")
+            self.status_shown = False
+
+
+def generation_options(args: argparse.Namespace) -> GenerationOptions:
+    from engine.inference import GenerationOptions  # noqa: PLC0415
+
+    return GenerationOptions(
+        temperature=args.temperature,
+        max_tokens=args.max_tokens,
+        thinking_budget=args.thinking_budget,
+        seed=args.seed,
+    )
+
+
+def open_store_or_memory(no_save: bool) -> ConversationStore:
+    """The encrypted store, or one in memory when it cannot be opened: the question is still
+    answered, and the person is told it is not being saved and why."""
+    from engine.storage import StorageError, open_memory_store, open_store  # noqa: PLC0415
+
+    if no_save:
+        return open_memory_store()
+    try:
+        return open_store()
+    except StorageError as exc:
+        print(f"note: this conversation will not be saved. {exc.full_message}", file=sys.stderr)
+        return open_memory_store()
+
+
+def load_model(args: argparse.Namespace, path: Path, entry: CatalogModel | None) -> ModelSession:
+    """Load ``path`` with the command line's placement options (--ctx, --gpu-layers,
+    --threads).
+
+    Raises: ModelError, ModelDoesNotFit.
+    """
+    from engine.inference import open_model  # noqa: PLC0415
+
+    return open_model(
+        path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers, threads=args.threads
+    )
+
+
+@contextlib.contextmanager
+def on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
+    """Ctrl+C (SIGINT) calls ``handler`` instead of raising KeyboardInterrupt, until the block
+    ends; the previous handler is put back then."""
+
+    def on_signal(_sig: int, _frame: FrameType | None) -> None:
+        handler()
+
+    previous = signal.signal(signal.SIGINT, on_signal)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def ctrl_c_stops(control: GenerationControl) -> Iterator[None]:
+    """While a reply streams, Ctrl+C stops it (``control.cancel``). In a terminal the driver's
+    "^C" echo is off meanwhile: the token generated while the stop was noticed is shown and
+    kept, and a "^C" in front of it made it look stray; "stopped" follows on its own line."""
+    with on_ctrl_c(control.cancel), _no_control_echo(sys.stdin):
+        yield
+
+
+@contextlib.contextmanager
+def _no_control_echo(stream: TextIO) -> Iterator[None]:
+    try:
+        import termios  # noqa: PLC0415  (POSIX only)
+    except ImportError:
+        yield
+        return
+    try:
+        fd = stream.fileno()
+        before = termios.tcgetattr(fd) if stream.isatty() else None
+    except (OSError, ValueError, termios.error):  # no descriptor, or not a terminal
+        before = None
+    if before is None:
+        yield
+        return
+    quiet = list(before)
+    quiet[3] = before[3] & ~termios.ECHOCTL
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, before)
+
+
+@contextlib.contextmanager
+def store_context(no_save: bool) -> Iterator[ConversationStore]:
+    """The store, with the egress ledger kept in it while the block runs."""
+    import engine.policy  # noqa: PLC0415
+
+    with open_store_or_memory(no_save) as store:
+        engine.policy.ledger().attach(store.record_egress)
+        try:
+            yield store
+        finally:
+            engine.policy.ledger().detach()
+
+
+@contextlib.contextmanager
+def chat_context(args: argparse.Namespace) -> Iterator[Chat]:
+    """Store (with the egress ledger kept in it), then model; closed in reverse order."""
+    from engine.catalog import load_catalog  # noqa: PLC0415
+    from engine.catalog.installed import resolve  # noqa: PLC0415
+    from engine.chat import Chat  # noqa: PLC0415
+
+    with store_context(args.no_save) as store:
+        path, entry = resolve(load_catalog(), args.model)
+        with load_model(args, path, entry) as session:
+            yield Chat(store, session, system_prompt=args.system)
+
+
+def run_turn(
+    chat: Chat, question: str, args: argparse.Namespace, control: GenerationControl
+) -> None:
+    """Ask ``question`` in ``chat`` and stream the reply to the terminal. A reply stopped
+    with ``control`` ends with "stopped" on its own line (it is kept as 'interrupted').
+
+    Raises: what Chat.send and iterating its Turn raise.
+    """
+    from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
+
+    printer = Printer(sys.stdout, sys.stderr, args.show_thinking)
+    turn = chat.send(question, generation_options(args), control)
+    for chunk in turn:
+        if isinstance(chunk, Answer):
+            printer.answer(chunk.text)
+        elif isinstance(chunk, Thinking):
+            printer.thinking(chunk.text)
+        elif isinstance(chunk, Notice):
+            printer.notice(chunk.message)
+        elif isinstance(chunk, Finished):
+            printer.finished(chunk.reply, args.stats)
