@@ -22,6 +22,7 @@ from desktop.settings import LoadSettings
 from desktop.widgets.transcript_view import TranscriptView
 from desktop.workers.inference_worker import (
     InferenceWorker,
+    TitleRequest,
     TurnKind,
     TurnOutcome,
     TurnRequest,
@@ -77,6 +78,7 @@ class ChatSession(QObject):
     _load_requested = Signal(str, object)  # spec, LoadSettings
     _forget_requested = Signal()
     _count_requested = Signal(str)
+    _title_requested = Signal(object)  # TitleRequest
 
     def __init__(
         self,
@@ -117,6 +119,9 @@ class ChatSession(QObject):
         self._load_requested.connect(self._worker.load)
         self._forget_requested.connect(self._worker.forget_context)
         self._count_requested.connect(self._worker.count_tokens)
+        self._title_requested.connect(self._worker.write_title)
+        self._worker.title_written.connect(lambda _id: self.conversations_changed.emit())
+        self._title: TitleRequest | None = None  # the title being written, if any
         self._worker.tokens_counted.connect(self._on_worker_tokens_counted)
         self._worker.model_loaded.connect(self._on_worker_model_loaded)
         self._worker.model_failed.connect(self._on_worker_model_failed)
@@ -356,6 +361,9 @@ class ChatSession(QObject):
         ones. A waiting question goes back to ``returned`` so no typed text is lost."""
         if self._stream is not None:
             self._stream.request.control.cancel()
+        if self._title is not None:
+            self._title.control.cancel()
+            self._title = None
         while self._waiting:
             self._fail_waiting(self._waiting.popleft(), "Stopped before it started.")
         if self._stream is None:
@@ -409,6 +417,9 @@ class ChatSession(QObject):
         if self._stream is not None or not self._waiting or not self._ready or self._closing:
             return
         request = self._waiting.popleft()
+        if self._title is not None:  # the person comes first: the title can wait
+            self._title.control.cancel()
+            self._title = None
         question_key, reply_key, view = self._keys.pop(request.id)
         if view != self._view:  # asked in a view that is gone: it waited, so it never ran
             self._dispatch()
@@ -512,6 +523,18 @@ class ChatSession(QObject):
             self._refresh_branches(outcome.saved.conversation_id)
             self.conversations_changed.emit()
         self.turn_finished.emit(outcome)
+        saved = outcome.saved
+        if (
+            stream.request.kind is TurnKind.SEND
+            and stream.request.conversation_id is None
+            and outcome.status == "done"
+            and saved is not None
+            and saved.content.strip()
+            and not self._waiting
+        ):
+            # A new conversation's first reply: the local model names it, in the background.
+            self._title = TitleRequest(saved.conversation_id, stream.request.text, saved.content)
+            self._title_requested.emit(self._title)
         if self._waiting:
             self._dispatch()
         else:

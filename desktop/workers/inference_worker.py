@@ -35,6 +35,7 @@ from engine.inference import (
     open_model,
 )
 from engine.storage import ConversationStore, Message, Status
+from engine.titles import TITLE_OPTIONS, clean_title, title_for, title_prompt
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,16 @@ class TurnRequest:
 
 
 @dataclass(frozen=True)
+class TitleRequest:
+    """Name ``conversation_id`` after its first exchange; cancelled by the next turn."""
+
+    conversation_id: int
+    question: str
+    answer: str
+    control: GenerationControl = field(default_factory=GenerationControl, compare=False)
+
+
+@dataclass(frozen=True)
 class TurnOutcome:
     """How a turn ended. ``reply`` has the engine's statistics when generation finished;
     ``saved`` is the stored reply (None when nothing could be stored); ``error`` is for the
@@ -97,6 +108,7 @@ class InferenceWorker(QObject):
     notice_received = Signal(int, object)  # request id, engine.inference.Notice
     turn_ended = Signal(int, object)  # request id, TurnOutcome: once per request, always
     tokens_counted = Signal(str, int)  # the text counted, its tokens as a question
+    title_written = Signal(int)  # a conversation the model has just named
 
     def __init__(self, store: ConversationStore) -> None:
         super().__init__()
@@ -166,6 +178,31 @@ class InferenceWorker(QObject):
                 self.notice_received.emit(request_id, chunk)
             elif isinstance(chunk, Finished):
                 pass  # the outcome is told once the turn is saved
+
+    @Slot(object)
+    def write_title(self, request: TitleRequest) -> None:
+        """Name a new conversation after its first reply (in the background: a turn asked
+        for meanwhile cancels this first). The title is kept only while the conversation
+        still has its first title, so a name the person gave wins."""
+        if self._session is None or request.control.cancelled:
+            return
+        try:
+            reply = self._session.chat(
+                title_prompt(request.question, request.answer), TITLE_OPTIONS, request.control
+            )
+        except HearthError:
+            return
+        if reply.finish_reason is FinishReason.CANCELLED:
+            return
+        title = clean_title(reply.answer, request.question)
+        store, first = self._store, title_for(request.question)
+        try:
+            if store.get_conversation(request.conversation_id).title != first:
+                return  # renamed by the person meanwhile
+            store.rename(request.conversation_id, title)
+        except HearthError:
+            return
+        self.title_written.emit(request.conversation_id)
 
     @Slot(str)
     def count_tokens(self, text: str) -> None:

@@ -193,3 +193,20 @@ def test_an_unexpected_error_in_the_model_thread_shows_on_that_reply(
     monkeypatch.setattr(ModelSession, "stream_chat", real)
     ask(qtbot, window, "What is the capital of France?")
     assert window.transcript.messages()[-1].status() == "done"
+
+
+def test_the_local_model_names_a_new_conversation_after_its_first_reply(
+    qtbot: QtBot, window: MainWindow
+):
+    question = "# Why does `print('hello')` print **hello**?"
+    with qtbot.waitSignal(window.session.worker.title_written, timeout=REPLY_MS) as named:
+        ask(qtbot, window, question)
+    (conv,) = db(window).list_conversations()
+    assert named.args == [conv.id]
+    title = db(window).get_conversation(conv.id).title
+    assert title.strip() and "\n" not in title and len(title) <= 60
+    assert "`" not in title and "**" not in title and not title.startswith("#")
+    # The sidebar shows the new name, and the next question is answered as usual.
+    qtbot.waitUntil(lambda: getattr(window.sidebar.model.summary(conv.id), "title", "") == title)
+    ask(qtbot, window, "Thanks. And in one word?")
+    assert window.transcript.messages()[-1].status() == "done"
