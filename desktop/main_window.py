@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -53,6 +52,7 @@ from desktop.privacy_flow import PrivacyFlow
 from desktop.settings import THEMES, AppSettings
 from desktop.settings_flow import SettingsFlow
 from desktop.shortcuts import SHORTCUTS, ShortcutsDialog
+from desktop.widgets._buttons import icon_button
 from desktop.widgets.composer import ComposerWidget
 from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.model_bar import ModelBarWidget
@@ -145,19 +145,19 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("Loading model…")
         self.model_label.setAccessibleName("Loaded model")
         self.privacy_toggle = PrivacyToggleWidget(engine.policy.current_mode())
-        self.sidebar_button = _tool_button(
+        self.sidebar_button = icon_button(
             "sidebar", "Show or hide the conversations", "Conversations (Ctrl+B)"
         )
         self.sidebar_button.setCheckable(True)
         self.sidebar_button.setChecked(True)
-        self.new_chat_button = _tool_button("new-chat", "New chat", "New chat (Ctrl+N)")
-        self.privacy_button = _tool_button(
+        self.new_chat_button = icon_button("new-chat", "New chat", "New chat (Ctrl+N)")
+        self.privacy_button = icon_button(
             "shield",
             "Privacy panel",
             "What tried to leave this computer, and where your data lives.",
         )
-        self.settings_button = _tool_button("settings", "Settings", "Settings (Ctrl+,)")
-        self.lock_button = _tool_button(
+        self.settings_button = icon_button("settings", "Settings", "Settings (Ctrl+,)")
+        self.lock_button = icon_button(
             "lock", "Lock Hearth", "Hide everything and close the history (Ctrl+L)"
         )
         self.undo_button = _button("Undo", "Undo delete", "Bring the conversation back.")
@@ -614,13 +614,4 @@ def _button(text: str, accessible_name: str, tip: str) -> QPushButton:
     button = QPushButton(text)
     button.setAccessibleName(accessible_name)
     button.setToolTip(tip)
-    return button
-
-
-def _tool_button(icon_name: str, accessible_name: str, tip: str) -> QToolButton:
-    button = QToolButton()
-    button.setProperty("iconName", icon_name)
-    button.setAccessibleName(accessible_name)
-    button.setToolTip(tip)
-    button.setAutoRaise(True)
     return button

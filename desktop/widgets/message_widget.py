@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import theme
+from desktop.widgets._buttons import icon_button
 from desktop.widgets.markdown_view import MarkdownViewWidget
 from desktop.widgets.thinking_section import ThinkingSectionWidget
 from engine.inference import Notice, NoticeKind, Stats
@@ -115,10 +116,10 @@ class MessageWidget(QFrame):
         self.status_label = QLabel()
         self.status_label.setObjectName("hintLabel")
         self.status_label.hide()
-        self.previous_button = _icon_button("chevron-left", "Previous version")
+        self.previous_button = icon_button("chevron-left", "Previous version")
         self.branch_label = QLabel()
         self.branch_label.setObjectName("hintLabel")
-        self.next_button = _icon_button("chevron-right", "Next version")
+        self.next_button = icon_button("chevron-right", "Next version")
         self.previous_button.clicked.connect(self._on_previous_button_clicked)
         self.next_button.clicked.connect(self._on_next_button_clicked)
 
@@ -169,10 +170,10 @@ class MessageWidget(QFrame):
         # The inline editor is built on the first Edit (only questions are edited).
         self.editor: QWidget | None = None
 
-        self.copy_button = _icon_button("copy", "Copy this message")
-        self.edit_button = _icon_button("edit", "Edit this message")
-        self.regenerate_button = _icon_button("regenerate", "Write this answer again")
-        self.continue_button = _icon_button("continue", "Continue this answer")
+        self.copy_button = icon_button("copy", "Copy this message")
+        self.edit_button = icon_button("edit", "Edit this message")
+        self.regenerate_button = icon_button("regenerate", "Write this answer again")
+        self.continue_button = icon_button("continue", "Continue this answer")
         self.copy_button.clicked.connect(self._on_copy_button_clicked)
         self.regenerate_button.clicked.connect(self.regenerate_requested)
         self.edit_button.clicked.connect(self._on_edit_button_clicked)
@@ -568,12 +569,3 @@ class MessageWidget(QFrame):
             self._hovered or focus or self._branch[1] > 1 or self._status == "interrupted"
         )
         self._actions_effect.setOpacity(1.0 if shown else 0.0)
-
-
-def _icon_button(icon_name: str, accessible_name: str) -> QToolButton:
-    button = QToolButton()
-    button.setProperty("iconName", icon_name)
-    button.setAccessibleName(accessible_name)
-    button.setToolTip(accessible_name)
-    button.setAutoRaise(True)
-    return button
