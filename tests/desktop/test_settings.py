@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from desktop import app_lock
@@ -16,7 +16,7 @@ from desktop.settings import AppSettings, LoadSettings
 from engine import paths
 from engine.catalog import Sampling, load_catalog
 from engine.storage import StoreOwner
-from tests.desktop.window_helpers import LOAD_MS, _window, db
+from tests.desktop.window_helpers import LOAD_MS, _window, ask, db
 
 
 def _open_settings(qtbot: QtBot, window: MainWindow) -> SettingsDialog:
@@ -114,3 +114,31 @@ def test_models_button_opens_the_dialog_and_closing_refreshes_the_picker(
     items = [window.model_picker.itemText(i) for i in range(window.model_picker.count())]
     assert "stale entry" not in items and any("SmolLM2" in t for t in items)
     assert "SmolLM2" in window.model_picker.currentText()
+
+
+def test_a_new_chat_takes_a_system_prompt_before_its_first_message(
+    qtbot: QtBot, window: MainWindow
+):
+    qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(
+        lambda: window.settings_dialog is not None and window.settings_dialog.isVisible()
+    )
+    dialog = window.settings_dialog
+    assert dialog is not None and dialog.system_prompt_edit.isEnabled()  # no message yet
+    qtbot.keyClicks(dialog.system_prompt_edit, "Answer like a pirate.")
+    qtbot.keyClicks(dialog.default_prompt_edit, "Be brief.")
+    with qtbot.waitSignal(window.settings_saved, timeout=5000):
+        qtbot.mouseClick(
+            dialog.buttons.button(QDialogButtonBox.StandardButton.Save), Qt.MouseButton.LeftButton
+        )
+    ask(qtbot, window, "Where is the treasure?")
+    (conv,) = db(window).list_conversations()
+    assert db(window).get_conversation(conv.id).system_prompt == "Answer like a pirate."
+    # The next new chat starts from the default prompt.
+    window.activateWindow()  # as a click back into the window does once the dialog is gone
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    qtbot.keyClick(window.composer.text_edit, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert window.session.conversation_id is None
+    ask(qtbot, window, "Hello?")
+    newest = max(db(window).list_conversations(), key=lambda c: c.id)
+    assert db(window).get_conversation(newest.id).system_prompt == "Be brief."
