@@ -136,6 +136,7 @@ def child(args: argparse.Namespace) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
+    import desktop.app
     import desktop.main_window
     from desktop import theme
     from desktop.main_window import MainWindow
@@ -153,6 +154,7 @@ def child(args: argparse.Namespace) -> None:
 
     desktop.main_window.detect = timed_detect  # type: ignore[assignment]
 
+    sys.setswitchinterval(desktop.app.GIL_SWITCH_INTERVAL_S)  # as desktop/app.py does
     app = QApplication(sys.argv[:1])
     theme.follow_os(app)
     store = open_store() if Keychain().available() else open_memory_store()

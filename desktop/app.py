@@ -45,7 +45,14 @@ def open_history() -> ConversationStore | None:
         return open_memory_store()
 
 
+# While the window starts, the model thread and the hardware thread run Python (imports, GGUF
+# metadata); CPython hands the GIL over every 5 ms by default, which the event loop feels as
+# lag. 1 ms gives it back sooner (benchmarks/ui.py measures launch lag with this too).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def main() -> int:
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Hearth")
     app.setOrganizationName("Hearth")
