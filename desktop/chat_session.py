@@ -67,7 +67,6 @@ class ChatSession(QObject):
     model_loading = Signal()
     model_loaded = Signal(str, int)  # display name, context size in tokens
     model_failed = Signal(object)  # HearthError
-    reply_finished = Signal(object)  # TurnOutcome of a turn that generated (for stats)
     context_used = Signal(int, int)  # tokens the conversation and the draft take, context size
     turn_finished = Signal(object)  # TurnOutcome of every turn, once its view is updated
     transcript_shown = Signal(bool)  # True: messages are shown; False: the empty new chat
@@ -315,6 +314,7 @@ class ChatSession(QObject):
         if self._after_load is not None:
             self._after_load.append(text)
             return
+        self._draft = ("", 0)  # the composer is empty again: it counts no more
         request = self._request(TurnKind.SEND, text=text)
         question_key, reply_key = placeholder_ids(request)
         self._transcript.add_message("user", text, message_id=question_key)
@@ -515,7 +515,6 @@ class ChatSession(QObject):
             if outcome.error and (w := self._transcript.message_widget(stream.reply_key)):
                 w.show_error(outcome.error)
         if outcome.reply is not None:
-            self.reply_finished.emit(outcome)
             s = outcome.reply.stats
             if self._transcript.message_widget(stream.reply_key) is not None:
                 self._set_used(s.prompt_tokens + s.generated_tokens)

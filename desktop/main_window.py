@@ -62,6 +62,7 @@ from desktop.widgets.transcript_view import TranscriptView
 from desktop.widgets.welcome import WelcomeWidget
 from desktop.window_lock import LockController
 from desktop.window_state import WindowState, read_state, save_state
+from desktop.workers.inference_worker import TurnOutcome
 from engine.catalog import Catalog, CatalogModel, load_catalog
 from engine.catalog.advice import model_to_get, welcome_text
 from engine.catalog.display import download_size
@@ -219,7 +220,7 @@ class MainWindow(QMainWindow):
         s.model_loading.connect(self._on_session_model_loading)
         s.model_loaded.connect(self._on_session_model_loaded)
         s.model_failed.connect(self._on_session_model_failed)
-        s.reply_finished.connect(self._on_session_reply_finished)
+        s.turn_finished.connect(self._on_session_turn_finished)
         s.transcript_shown.connect(lambda shown: self._show_welcome(not shown))
         s.status_message.connect(self.statusBar().showMessage)
         s.error_raised.connect(self._on_op_failed)
@@ -419,12 +420,12 @@ class MainWindow(QMainWindow):
         else:
             show_error(self, exc, "The model could not be loaded")
 
-    def _on_session_reply_finished(self, outcome: object) -> None:
-        reply = getattr(outcome, "reply", None)
+    def _on_session_turn_finished(self, outcome: TurnOutcome) -> None:
+        """The reply's statistics in the status bar (the context gauge is the session's)."""
+        reply = outcome.reply
         if reply is None:
             return
         s = reply.stats
-        self.composer.set_token_usage(s.prompt_tokens + s.generated_tokens, self.session.n_ctx)
         if reply.finish_reason is not FinishReason.CANCELLED or s.generated_tokens:
             self.statusBar().showMessage(
                 f"{s.generated_tokens} tokens · {s.tokens_per_second:.1f} tokens/s · "

@@ -109,12 +109,12 @@ def code_style_name(scheme: Scheme | None = None) -> str:
 
 def highlight_color(scheme: Scheme | None = None) -> QColor:
     """Background behind search matches: readable on either scheme."""
-    return QColor("#7a5c00") if (scheme or color_scheme()) == "dark" else QColor("#ffe58a")
+    return QColor(tokens(scheme).highlight)
 
 
 def warning_color(scheme: Scheme | None = None) -> QColor:
     """Text that needs attention (context nearly full)."""
-    return QColor("#ff8a80") if (scheme or color_scheme()) == "dark" else QColor("#b00020")
+    return QColor(tokens(scheme).warning)
 
 
 def muted_color(widget: QWidget) -> QColor:
@@ -156,10 +156,6 @@ def palette(t: Tokens) -> QPalette:
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText):
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(t.muted))
     return p
-
-
-def dark_palette() -> QPalette:
-    return palette(DARK)
 
 
 def stylesheet(t: Tokens, font_px: int) -> str:

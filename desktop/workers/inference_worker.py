@@ -24,7 +24,6 @@ from engine.errors import HearthError
 from engine.inference import (
     Answer,
     ChatMessage,
-    Finished,
     FinishReason,
     GenerationControl,
     GenerationOptions,
@@ -176,8 +175,7 @@ class InferenceWorker(QObject):
                 self.text_received.emit(request_id, "thinking", chunk.text)
             elif isinstance(chunk, Notice):
                 self.notice_received.emit(request_id, chunk)
-            elif isinstance(chunk, Finished):
-                pass  # the outcome is told once the turn is saved
+            # Finished: the outcome is told once the turn is saved (turn_ended).
 
     @Slot(object)
     def write_title(self, request: TitleRequest) -> None:
