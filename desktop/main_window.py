@@ -494,12 +494,13 @@ class MainWindow(QMainWindow):
     # -- settings --------------------------------------------------------------------------
 
     def _use_settings(self, settings: AppSettings) -> None:
-        if (settings.theme, settings.text_size) != (self.settings.theme, self.settings.text_size):
-            app = QApplication.instance()
-            if isinstance(app, QApplication):
-                choice = settings.theme if settings.theme in THEMES else "system"
-                theme.choose(app, choice, settings.text_size / 100)  # type: ignore[arg-type]
-                self._restyle()
+        # The look in force is the theme module's: compared with it, a stored choice is also
+        # applied at start-up (comparing with self.settings would skip it then).
+        look = (settings.theme if settings.theme in THEMES else "system", settings.text_size / 100)
+        app = QApplication.instance()
+        if look != theme.choice() and isinstance(app, QApplication):
+            theme.choose(app, *look)  # type: ignore[arg-type]
+            self._restyle()
         if self.session.draft_system_prompt == self.session.default_system_prompt:
             self.session.draft_system_prompt = settings.system_prompt
         self.session.default_system_prompt = settings.system_prompt

@@ -142,3 +142,24 @@ def test_a_new_chat_takes_a_system_prompt_before_its_first_message(
     ask(qtbot, window, "Hello?")
     newest = max(db(window).list_conversations(), key=lambda c: c.id)
     assert db(window).get_conversation(newest.id).system_prompt == "Be brief."
+
+
+def test_a_stored_theme_and_text_size_apply_at_start_up(
+    qtbot: QtBot, owner: StoreOwner, starter_model_path: Path
+):
+    from PySide6.QtGui import QColor, QPalette
+
+    from desktop import theme
+
+    store = owner.store
+    owner.call(lambda: store.set_setting("settings.theme", "dark"))
+    owner.call(lambda: store.set_setting("settings.text_size", "130"))
+    app = QApplication.instance()
+    w = _window(qtbot, owner)
+    try:
+        assert theme.choice() == ("dark", 1.3)
+        assert app.palette().color(QPalette.ColorRole.Window) == QColor(theme.DARK.window)
+        qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
+    finally:
+        w.close()
+        theme.choose(app, "system", 1.0)
