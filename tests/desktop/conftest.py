@@ -32,3 +32,22 @@ def window(qtbot: QtBot, starter_model_path: Path, owner: StoreOwner) -> Iterato
     qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
     yield w
     w.close()
+
+
+@pytest.fixture
+def restore_look() -> Iterator[None]:
+    """For a test that changes the theme: the application's look (palette, font, stylesheet,
+    the theme module's choice) is as before afterwards, so later tests see the same widgets."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop import theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    saved = (app.palette(), app.font(), app.styleSheet())
+    state = (theme._choice, theme._text_scale, theme._base_point_size, theme._platform_palette)
+    yield
+    app.setStyleSheet(saved[2])
+    app.setPalette(saved[0])
+    app.setFont(saved[1])
+    theme._choice, theme._text_scale, theme._base_point_size, theme._platform_palette = state

@@ -199,16 +199,11 @@ def test_the_verdict_is_coloured_by_kind(qtbot, catalog: Catalog):
 
 
 @pytest.fixture
-def look():
-    """Lets a test choose light or dark; puts the test app's look back afterwards."""
+def look(restore_look: None):
+    """Lets a test choose light or dark; the test app's look is put back afterwards."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
-    palette, sheet, font = QPalette(app.palette()), app.styleSheet(), app.font()
-    yield lambda scheme: theme.choose(app, scheme)
-    theme.choose(app, "system")
-    app.setStyleSheet(sheet)
-    app.setPalette(palette)
-    app.setFont(font)
+    return lambda scheme: theme.choose(app, scheme)
 
 
 def test_the_cards_follow_a_change_to_dark(qtbot, catalog: Catalog, look):

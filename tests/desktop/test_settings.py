@@ -145,7 +145,7 @@ def test_a_new_chat_takes_a_system_prompt_before_its_first_message(
 
 
 def test_a_stored_theme_and_text_size_apply_at_start_up(
-    qtbot: QtBot, owner: StoreOwner, starter_model_path: Path
+    qtbot: QtBot, owner: StoreOwner, starter_model_path: Path, restore_look: None
 ):
     from PySide6.QtGui import QColor, QPalette
 
@@ -162,4 +162,3 @@ def test_a_stored_theme_and_text_size_apply_at_start_up(
         qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
     finally:
         w.close()
-        theme.choose(app, "system", 1.0)

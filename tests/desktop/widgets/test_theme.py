@@ -45,7 +45,9 @@ def test_sizes_scale_with_the_font(qtbot: QtBot):
     assert theme.em(label, 2) == 2 * label.fontMetrics().height()
 
 
-def test_the_persons_choice_wins_over_the_os_and_restyles_the_app(qtbot: QtBot, monkeypatch):
+def test_the_persons_choice_wins_over_the_os_and_restyles_the_app(
+    qtbot: QtBot, monkeypatch, restore_look
+):
     app = QGuiApplication.instance()
     hints = QGuiApplication.styleHints()
     monkeypatch.setattr(type(hints), "colorScheme", lambda _self: Qt.ColorScheme.Light)
