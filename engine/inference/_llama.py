@@ -317,3 +317,94 @@ class NativeModel:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class NativeEmbedder:
+    """A GGUF loaded for embeddings: one pooled (mean) vector per text. Not thread-safe.
+
+    Works for embedding models and for chat models alike (a chat model's mean-pooled hidden
+    states are a weak but real embedding; tests use the starter model that way).
+    """
+
+    def __init__(self, path: Path, *, n_ctx: int, threads: int, max_sequences: int = 16) -> None:
+        ll = lib()
+        self._ll = ll
+        self._stack = ExitStack()
+        mparams = ll.llama_model_default_params()
+        mparams.n_gpu_layers = 0  # small models; the GPU stays free for the chat model
+        model = ll.llama_model_load_from_file(str(path).encode(), mparams)
+        if not model:
+            raise ModelError(
+                f"llama.cpp could not load “{path.name}” for embeddings: the file is damaged, "
+                "or its architecture is not supported by this version of Hearth."
+            )
+        self._model = model
+        self._stack.callback(ll.llama_model_free, model)
+        self._vocab = ll.llama_model_get_vocab(model)
+        cparams = ll.llama_context_default_params()
+        cparams.n_ctx = n_ctx
+        # Every sequence of a batch is evaluated in one micro-batch (non-causal models need
+        # a whole sequence at once), all in one unified cache.
+        cparams.n_batch = n_ctx
+        cparams.n_ubatch = n_ctx
+        cparams.n_seq_max = max_sequences
+        cparams.kv_unified = True
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        cparams.embeddings = True
+        cparams.pooling_type = ll.LLAMA_POOLING_TYPE_MEAN
+        ctx = ll.llama_init_from_model(model, cparams)
+        if not ctx:
+            self.close()
+            raise ModelError(f"llama.cpp could not make an embedding context for “{path.name}”.")
+        self._ctx = ctx
+        self._stack.callback(ll.llama_free, ctx)
+        self._memory = ll.llama_get_memory(ctx)
+        self.n_ctx = int(ll.llama_n_ctx(ctx))
+        self.max_sequences = max_sequences
+        self.dimensions = int(ll.llama_model_n_embd(model))
+        self._batch = ll.llama_batch_init(self.n_ctx, 0, 1)
+        self._stack.callback(ll.llama_batch_free, self._batch)
+
+    def tokenize(self, text: str) -> list[int]:
+        data = text.encode("utf-8")
+        cap = len(data) + 8
+        buf = (self._ll.llama_token * cap)()
+        n = self._ll.llama_tokenize(self._vocab, data, len(data), buf, cap, True, False)
+        if n < 0:
+            raise InferenceError("The text could not be tokenized.")
+        return list(buf[:n])
+
+    def embed(self, sequences: Sequence[Sequence[int]]) -> list[list[float]]:
+        """One vector per token sequence; together they must fit in ``n_ctx`` tokens and
+        ``max_sequences`` sequences (the caller packs them). Raises: InferenceError."""
+        ll = self._ll
+        total = sum(len(s) for s in sequences)
+        if total > self.n_ctx or len(sequences) > self.max_sequences:
+            raise ValueError("the sequences do not fit one batch")
+        batch = self._batch
+        i = 0
+        for seq, tokens in enumerate(sequences):
+            for pos, token in enumerate(tokens):
+                batch.token[i] = token
+                batch.pos[i] = pos
+                batch.n_seq_id[i] = 1
+                batch.seq_id[i][0] = seq
+                batch.logits[i] = 1
+                i += 1
+        batch.n_tokens = i
+        ll.llama_memory_clear(self._memory, True)
+        rc = ll.llama_decode(self._ctx, batch)
+        if rc != 0:
+            raise InferenceError(f"llama.cpp failed to embed the text (code {rc}).")
+        vectors = []
+        for seq in range(len(sequences)):
+            ptr = ll.llama_get_embeddings_seq(self._ctx, seq)
+            if not ptr:
+                raise InferenceError("llama.cpp returned no embedding.")
+            vectors.append(list(ptr[: self.dimensions]))
+        ll.llama_memory_clear(self._memory, True)
+        return vectors
+
+    def close(self) -> None:
+        self._stack.close()

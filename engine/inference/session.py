@@ -107,6 +107,10 @@ class ModelSession:
             text = text[len(bos) :]
         return self._native.tokenize(text, add_special=True)
 
+    def count_text_tokens(self, text: str) -> int:
+        """Tokens ``text`` takes inside a prompt (no special tokens)."""
+        return len(self._native.tokenize(text, add_special=False))
+
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
         """Tokens the prompt for ``messages`` takes (for a context gauge)."""
         return len(self.tokenize_prompt(messages))

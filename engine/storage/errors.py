@@ -167,3 +167,9 @@ class StoreThreadError(RuntimeError):
 
     def __init__(self) -> None:
         super().__init__("the conversation store was used off its owner thread")
+
+
+class LibraryExists(StorageError):
+    """A library of that name exists already."""
+
+    default_next_step = "Pick another name, or add the files to that library."

@@ -33,6 +33,7 @@ from engine.storage.db import (
     rollback,
     translate,
 )
+from engine.storage.documents import DocumentRoom
 from engine.storage.errors import (
     DatabaseBusy,
     DatabaseCorrupt,
@@ -158,7 +159,7 @@ def _recover_interrupted(conn: Connection) -> None:
         raise translate(exc) from exc
 
 
-class ConversationStore:
+class ConversationStore(DocumentRoom):
     """Conversations and their message trees in one encrypted database. Use ``open_store``."""
 
     #: update_reply makes a commit durable against power loss at least this often.
@@ -179,6 +180,7 @@ class ConversationStore:
         # Ledger entries that arrive while locked (hosts and programs, never chat text);
         # written when the store is unlocked.
         self._egress_backlog: list[EgressAttempt] = []
+        self._init_documents()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -225,6 +227,7 @@ class ConversationStore:
         with self._lock:
             self._locked = False
             self._egress_backlog.clear()
+            self._forget_documents_cache()
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 conn.close()
@@ -243,6 +246,7 @@ class ConversationStore:
             if self._locked or self._conn is None:
                 return
             self._locked = True
+            self._forget_documents_cache()
             if self._protection == "memory":
                 return
             conn, self._conn = self._conn, None
@@ -336,6 +340,7 @@ class ConversationStore:
             cur = db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
             if cur.rowcount == 0:
                 raise RecordNotFound("That conversation no longer exists.")
+        self._documents_changed()  # its attached files went with it
         self._checkpoint()
 
     # -- messages --------------------------------------------------------------------------

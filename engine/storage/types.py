@@ -76,3 +76,74 @@ class SearchHit:
     plain_snippet: str
     highlights: tuple[tuple[int, int], ...]
     match_count: int = 1  # messages that match; 0 for a match in the title only
+
+
+# -- private documents ---------------------------------------------------------------------
+
+DocumentStatus = Literal["indexed", "failed", "missing"]
+
+
+@dataclass(frozen=True)
+class Library:
+    """A named collection of files and folders (``conversation_id`` set: the files attached
+    in that conversation, not listed among the person's libraries)."""
+
+    id: int
+    name: str
+    conversation_id: int | None
+    embedder: str  # the embedding model whose vectors its chunks carry; "" for none
+
+
+@dataclass(frozen=True)
+class LibrarySummary:
+    library: Library
+    documents: int
+    failed: int
+    chunks: int
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    """One file of a library as last indexed. ``problem`` says why a failed file has no text."""
+
+    id: int
+    library_id: int
+    path: str
+    kind: str
+    size: int
+    mtime_ns: int
+    sha256: str
+    pages: int
+    status: DocumentStatus
+    problem: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class ChunkText:
+    """A passage to store: its page (1-based; 0 when the format has no pages) and text."""
+
+    page: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A stored passage with where it came from."""
+
+    chunk_id: int
+    document_id: int
+    path: str
+    page: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Passage ``number`` as a reply was given it (a copy: it outlives the document)."""
+
+    number: int
+    document_id: int | None
+    path: str
+    page: int
+    text: str

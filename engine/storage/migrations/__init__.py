@@ -20,6 +20,7 @@ from engine.storage.migrations import (
     m0002_search,
     m0003_egress_log,
     m0004_search_thinking,
+    m0005_documents,
 )
 
 
@@ -40,6 +41,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     _from_module(m0002_search),
     _from_module(m0003_egress_log),
     _from_module(m0004_search_thinking),
+    _from_module(m0005_documents),
 )
 LATEST_VERSION = MIGRATIONS[-1].number
 
