@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from engine.catalog.catalog import CatalogModel
     from engine.chat import Chat
+    from engine.docs import DocumentFinder
     from engine.inference import GenerationControl, GenerationOptions, ModelSession, Reply
     from engine.storage import ConversationStore
 
@@ -192,9 +193,28 @@ def chat_context(args: argparse.Namespace) -> Iterator[Chat]:
     from engine.chat import Chat  # noqa: PLC0415
 
     with store_context(args.no_save) as store:
-        path, entry = resolve(load_catalog(), args.model)
-        with load_model(args, path, entry) as session:
-            yield Chat(store, session, system_prompt=args.system)
+        catalog = load_catalog()
+        path, entry = resolve(catalog, args.model)
+        with load_model(args, path, entry) as session, _finder(args, store) as finder:
+            yield Chat(store, session, system_prompt=args.system, finder=finder)
+
+
+@contextlib.contextmanager
+def _finder(args: argparse.Namespace, store: ConversationStore) -> Iterator[DocumentFinder | None]:
+    """Passages for the reply when ``--library`` or ``--file`` asks for them (with the
+    installed embedding model, if any); None otherwise."""
+    if not (getattr(args, "library", None) or getattr(args, "file", None)):
+        yield None
+        return
+    from engine._cli_docs import open_embedder_noting  # noqa: PLC0415
+    from engine.docs import DocumentFinder  # noqa: PLC0415
+
+    embedder = open_embedder_noting(note=False)
+    try:
+        yield DocumentFinder(store, embedder)
+    finally:
+        if embedder is not None:
+            embedder.close()
 
 
 def run_turn(
@@ -205,12 +225,16 @@ def run_turn(
 
     Raises: what Chat.send and iterating its Turn raise.
     """
+    from engine._cli_docs import prepare_documents, print_sources  # noqa: PLC0415
     from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
 
     printer = Printer(sys.stdout, sys.stderr, args.show_thinking)
-    turn = chat.send(question, generation_options(args), control)
+    attached = prepare_documents(chat, question, args)
+    turn = chat.send(question, generation_options(args), control, attached=attached)
+    answer: list[str] = []
     for chunk in turn:
         if isinstance(chunk, Answer):
+            answer.append(chunk.text)
             printer.answer(chunk.text)
         elif isinstance(chunk, Thinking):
             printer.thinking(chunk.text)
@@ -218,3 +242,4 @@ def run_turn(
             printer.notice(chunk.message)
         elif isinstance(chunk, Finished):
             printer.finished(chunk.reply, args.stats)
+    print_sources(turn.sources, "".join(answer), sys.stdout)

@@ -221,14 +221,18 @@ class Chat:
         Iterating the turn raises PromptTooLong, InferenceError, ModelError (the reply is then
         stored with status 'error'), or the StorageError of a save that failed.
         """
+        conversation_id = self.ensure_conversation(question)
+        parent = self.store.get_conversation(conversation_id).active_leaf_id
+        asked = self.store.add_message(conversation_id, parent, "user", question)
+        return self._answer(asked, options, control, attached)
+
+    def ensure_conversation(self, question: str) -> int:
+        """The conversation's id, creating it (titled after ``question``) if there is none
+        yet: files can then be attached to it before the question is sent."""
         if self.conversation_id is None:
             conv = self.store.create_conversation(title_for(question), self._system_prompt)
             self.conversation_id = conv.id
-            parent = None
-        else:
-            parent = self.store.get_conversation(self.conversation_id).active_leaf_id
-        asked = self.store.add_message(self.conversation_id, parent, "user", question)
-        return self._answer(asked, options, control, attached)
+        return self.conversation_id
 
     def regenerate(
         self,

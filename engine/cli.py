@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -49,10 +50,28 @@ def build_parser() -> argparse.ArgumentParser:
         "comes from a pipe), which keeps it out of the process list",
     )
     _model_args(ask)
+    ask.add_argument(
+        "--library", "-l", help="answer from this library of your documents (hearth docs)"
+    )
+    ask.add_argument(
+        "--file",
+        "-f",
+        action="append",
+        type=Path,
+        metavar="PATH",
+        help="attach a file to the question (repeatable); read in place, kept only encrypted",
+    )
     chat = sub.add_parser(
         "chat", help="chat in the terminal (/help lists its commands; Ctrl+C stops a reply)"
     )
     _model_args(chat)
+    chat.add_argument("--library", "-l", help="answer from this library of your documents")
+    _docs_args(
+        sub.add_parser(
+            "docs",
+            help="libraries of your files for questions: add, list, remove, search, update",
+        )
+    )
     _models_args(
         sub.add_parser(
             "models",
@@ -143,6 +162,29 @@ def _models_args(p: argparse.ArgumentParser) -> None:
     rm.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     ver = msub.add_parser("verify", help="re-hash installed models against their checksums")
     ver.add_argument("id", nargs="?", help="one model (default: every installed model)")
+
+
+def _docs_args(p: argparse.ArgumentParser) -> None:
+    dsub = p.add_subparsers(dest="docs_command", metavar="{add,list,remove,search,update}")
+    add = dsub.add_parser("add", help="add files and folders to a library (made if new)")
+    add.add_argument("library")
+    add.add_argument("paths", nargs="+", type=Path)
+    ls = dsub.add_parser("list", help="the libraries, or one library's documents")
+    ls.add_argument("library", nargs="?")
+    rm = dsub.add_parser(
+        "remove", help="erase a library, or one file or folder from it (the files stay)"
+    )
+    rm.add_argument("library")
+    rm.add_argument("path", nargs="?", type=Path)
+    search = dsub.add_parser("search", help="the passages that best match a query")
+    search.add_argument("library")
+    search.add_argument("query", nargs="+")
+    search.add_argument("--limit", type=int, default=8)
+    search.add_argument("--mode", choices=("hybrid", "keyword", "vector"), default="hybrid")
+    update = dsub.add_parser(
+        "update", help="re-read changed files, notice moved and deleted ones, add vectors"
+    )
+    update.add_argument("library")
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -418,8 +460,15 @@ def cmd_privacy_check(_args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from engine._cli_docs import cmd_docs as run  # noqa: PLC0415
+
+    return run(args)
+
+
 COMMANDS = {
     "ask": cmd_ask,
+    "docs": cmd_docs,
     "chat": cmd_chat,
     "models": cmd_models,
     "privacy": cmd_privacy,

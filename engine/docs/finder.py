@@ -31,6 +31,10 @@ class DocumentFinder:
         self._embedder = embedder
         self._limit = limit
 
+    @property
+    def embedder(self) -> Embedder | None:
+        return self._embedder
+
     def find(
         self,
         conversation_id: int,

@@ -105,19 +105,25 @@ def add_sources(store: ConversationStore, library: Library, paths: Sequence[Path
         store.add_library_source(library.id, resolved, is_folder=resolved.is_dir())
 
 
-def files_of(sources: Sequence[tuple[Path, bool]]) -> list[Path]:
-    """Every readable file under a library's sources, once each, in a stable order. Hidden
-    files and folders are skipped; symbolic links to folders are not followed (no loops)."""
+def files_of(sources: Sequence[tuple[Path, bool]], excluded: Sequence[Path] = ()) -> list[Path]:
+    """Every readable file under a library's sources, once each, in a stable order, but none
+    under ``excluded``. Hidden files and folders are skipped; symbolic links to folders are
+    not followed (no loops)."""
     found: dict[Path, None] = {}
+    skip = set(excluded)
     for path, is_folder in sources:
         if not is_folder:
             if path.is_file():
                 found[path] = None
             continue
         for root, dirs, names in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            dirs[:] = sorted(
+                d for d in dirs if not d.startswith(".") and Path(root) / d not in skip
+            )
             for name in sorted(names):
                 candidate = Path(root) / name
+                if candidate in skip:
+                    continue
                 if not name.startswith(".") and readable(candidate) and candidate.is_file():
                     found[candidate] = None
                     if len(found) >= MAX_FILES:
@@ -141,7 +147,7 @@ def update_library(
     started = time.monotonic()
     report = IndexReport()
     records = {Path(d.path): d for d in store.list_documents(library.id)}
-    on_disk = files_of(store.library_sources(library.id))
+    on_disk = files_of(store.library_sources(library.id), store.library_exclusions(library.id))
     stats: dict[Path, os.stat_result] = {}
     for path in on_disk:
         try:

@@ -282,7 +282,8 @@ class DocumentRoom:
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO library_sources (library_id, path, is_folder) VALUES (?, ?, ?) "
-                "ON CONFLICT (library_id, path) DO UPDATE SET is_folder = excluded.is_folder",
+                "ON CONFLICT (library_id, path) DO UPDATE SET is_folder = excluded.is_folder, "
+                "excluded = 0",
                 (library_id, str(path), int(is_folder)),
             )
 
@@ -290,29 +291,53 @@ class DocumentRoom:
         """The files and folders added to a library, as (path, is_folder)."""
         with self._reading() as db:
             rows = db.execute(
-                "SELECT path, is_folder FROM library_sources WHERE library_id = ? ORDER BY path",
+                "SELECT path, is_folder FROM library_sources WHERE library_id = ? "
+                "AND excluded = 0 ORDER BY path",
                 (library_id,),
             ).fetchall()
         return [(Path(p), bool(f)) for p, f in rows]
 
+    def library_exclusions(self, library_id: int) -> list[Path]:
+        """Files and folders taken out of added folders (not read again)."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT path FROM library_sources WHERE library_id = ? AND excluded = 1",
+                (library_id,),
+            ).fetchall()
+        return [Path(r[0]) for r in rows]
+
     def remove_library_source(self, library_id: int, path: Path) -> int:
         """Take a file or folder out of a library with every document under it; returns how
-        many documents were erased. Raises: RecordNotFound (neither added nor indexed)."""
+        many documents were erased. Inside an added folder it is remembered as taken out, so
+        updating the library does not read it again.
+
+        Raises: RecordNotFound (neither added nor indexed).
+        """
         text = str(path)
+        under = "(path = ? OR substr(path, 1, ?) = ?)"
         prefix = text.rstrip("/") + "/"
         with self._transaction() as db:
+            args = (library_id, text, len(prefix), prefix)
             sources = db.execute(
-                "DELETE FROM library_sources WHERE library_id = ? AND (path = ? OR "
-                "substr(path, 1, ?) = ?)",
-                (library_id, text, len(prefix), prefix),
+                f"DELETE FROM library_sources WHERE library_id = ? AND {under}", args
             ).rowcount
             docs = db.execute(
-                "DELETE FROM documents WHERE library_id = ? AND (path = ? OR "
-                "substr(path, 1, ?) = ?)",
-                (library_id, text, len(prefix), prefix),
+                f"DELETE FROM documents WHERE library_id = ? AND {under}", args
             ).rowcount
-            if sources == 0 and docs == 0:
+            folders = db.execute(
+                "SELECT path FROM library_sources WHERE library_id = ? AND is_folder = 1 "
+                "AND excluded = 0",
+                (library_id,),
+            ).fetchall()
+            inside = any(text.startswith(f[0].rstrip("/") + "/") for f in folders)
+            if sources == 0 and docs == 0 and not inside:
                 raise RecordNotFound(f"“{path}” is not in that library.", "")
+            if inside:
+                db.execute(
+                    "INSERT INTO library_sources (library_id, path, is_folder, excluded) "
+                    "VALUES (?, ?, ?, 1)",
+                    (library_id, text, int(path.is_dir())),
+                )
         self._documents_changed()
         self._checkpoint()
         return int(docs)

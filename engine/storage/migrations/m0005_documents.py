@@ -28,6 +28,7 @@ STATEMENTS = (
         library_id INTEGER NOT NULL REFERENCES libraries(id) ON DELETE CASCADE,
         path TEXT NOT NULL,
         is_folder INTEGER NOT NULL,
+        excluded INTEGER NOT NULL DEFAULT 0,  -- taken out of a folder that was added
         UNIQUE (library_id, path))""",
     """CREATE TABLE documents (
         id INTEGER PRIMARY KEY,
