@@ -221,7 +221,7 @@ def update_library(
                 report.results.append(result)
                 file_done(result)
         if embedder is not None:
-            report.embedded = _embed_missing(store, library, embedder, cancelled, progress)
+            _embed_missing(store, library, embedder, cancelled, progress=progress, report=report)
     except _Stop:
         report.cancelled = True
     report.elapsed_s = time.monotonic() - started
@@ -344,8 +344,10 @@ def _embed_missing(
     library: Library,
     embedder: Embedder,
     cancelled: Callable[[], bool],
+    *,
     progress: Callable[[IndexProgress], None],
-) -> int:
+    report: IndexReport,
+) -> None:
     if library.embedder != embedder.model_id:
         store.set_library_embedder(library.id, embedder.model_id)
     started = time.monotonic()
@@ -356,10 +358,11 @@ def _embed_missing(
             raise _Stop
         batch = store.chunks_missing_vectors(library.id, embedder.model_id, VECTOR_BATCH)
         if not batch:
-            return done
+            return
         blobs = embedder.embed_passages([p.text for p in batch])
         store.save_vectors(embedder.model_id, zip((p.chunk_id for p in batch), blobs, strict=True))
         done += len(batch)
+        report.embedded = done
         progress(
             IndexProgress(
                 "embedding", None, 0, 0, 0, 0, 0, 0, time.monotonic() - started, done, to_embed

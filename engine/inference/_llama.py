@@ -352,8 +352,14 @@ class NativeEmbedder:
         cparams.n_threads = threads
         cparams.n_threads_batch = threads
         cparams.embeddings = True
-        cparams.pooling_type = ll.LLAMA_POOLING_TYPE_MEAN
+        # The model's own pooling (an embedding GGUF names it); mean for a model that has
+        # none, such as a chat model.
+        cparams.pooling_type = ll.LLAMA_POOLING_TYPE_UNSPECIFIED
         ctx = ll.llama_init_from_model(model, cparams)
+        if ctx and ll.llama_pooling_type(ctx) == ll.LLAMA_POOLING_TYPE_NONE:
+            ll.llama_free(ctx)
+            cparams.pooling_type = ll.LLAMA_POOLING_TYPE_MEAN
+            ctx = ll.llama_init_from_model(model, cparams)
         if not ctx:
             self.close()
             raise ModelError(f"llama.cpp could not make an embedding context for “{path.name}”.")
