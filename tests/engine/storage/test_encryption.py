@@ -4,10 +4,13 @@ deleted conversations; and bad files are refused without being touched."""
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from engine.storage import DatabaseCorrupt, NotADatabase, WrongKey, open_store
+from engine.storage.types import Source
+from tests.engine._cli_run import files_containing
 from tests.engine.storage.conftest import (
     PAGE_SIZE,
     decrypted_db_pages,
@@ -57,6 +60,50 @@ def test_raw_bytes_and_wal_hold_no_plaintext(store, db_path):
         "hearth.db-shm",
         "hearth.db-wal",
     ]
+
+
+def _index_document(store, folder: Path, marker: str) -> int:
+    from engine.docs import add_sources, update_library
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{marker}.md").write_text(f"My medical letter mentions {marker} twice: {marker}.")
+    library = store.create_library(f"lib {marker}")
+    add_sources(store, library, [folder])
+    report = update_library(store, library)
+    assert report.count("indexed") == 1
+    conv = store.create_conversation("asked")
+    q = store.add_message(conv.id, None, "user", "what does it say?")
+    reply = store.begin_reply(conv.id, q.id, "m")
+    (passage,) = store.keyword_search([library.id], marker, 5)
+    (p,) = store.passages([passage[0]])
+    store.save_sources(reply.id, [Source(1, p.document_id, p.path, p.page, p.text)])
+    store.finish_reply(reply.id, "It says so [1].", "", "done")
+    return library.id, conv.id
+
+
+def test_document_text_is_nowhere_on_disk_in_plaintext(store, db_path, fresh_profile, tmp_path):
+    originals = tmp_path / "originals"
+    _index_document(store, originals, CANARY)
+    # The original is the only plaintext copy: not in the database or its WAL, nor in the
+    # profile's folders (data, cache, config, state).
+    assert files_containing(CANARY, tmp_path) == [originals / f"{CANARY}.md"]
+    assert files_containing(CANARY, db_path.parent, fresh_profile) == []
+    for path in (db_path, db_path.with_name(db_path.name + "-wal")):
+        assert not _found([path.read_bytes()], CANARY), path.name
+
+
+def test_removed_library_leaves_no_document_text(store, db_path, keychain, tmp_path):
+    keep, _ = _index_document(store, tmp_path / "keep", "KeepMeAlphaOmega42")
+    doomed, asked = _index_document(store, tmp_path / "doomed", CANARY)
+    key = keychain.load().hex
+    wal = db_path.with_name(db_path.name + "-wal")
+    assert _found(decrypted_wal_frames(wal, key) + decrypted_db_pages(db_path, key), CANARY)
+    store.delete_library(doomed)
+    store.delete_conversation(asked)  # the reply's copy of the passage goes with it
+    pages = decrypted_db_pages(db_path, key) + decrypted_wal_frames(wal, key)
+    assert not _found(pages, CANARY)
+    assert _found(pages, "KeepMeAlphaOmega42")
+    assert store.library_by_id(keep)
 
 
 def test_stdlib_sqlite_cannot_read_it(store, db_path):

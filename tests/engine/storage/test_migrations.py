@@ -135,3 +135,16 @@ def test_failing_migration_rolls_back_everything(tmp_path):
     assert schema_version(db) == 0  # not even the good ones: one transaction
     assert db.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
     db.close()
+
+
+def test_m0005_documents_on_a_version_4_history(keychain, db_path):
+    db, key = _db_at(db_path, 4)
+    db.close()
+    keychain.save(key)
+    with open_store(db_path) as store:
+        assert store.conversation_library(1) is None  # old conversations: no library
+        library = store.create_library("Taxes")
+        store.set_conversation_library(1, library.id)
+        assert store.conversation_library(1) == library
+        assert store.list_libraries()[0].documents == 0
+        assert store.active_path(1)[0].content == "pack hiking boots"  # old data intact
