@@ -10,8 +10,10 @@ the store locks or closes.
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 import time
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.storage.errors import LibraryExists, RecordNotFound
-from engine.storage.search import fts_query
 from engine.storage.types import (
     ChunkText,
     DocumentRecord,
@@ -31,6 +32,13 @@ from engine.storage.types import (
 
 if TYPE_CHECKING:
     from engine.storage.db import Connection
+
+_TOKEN = re.compile(r"[^\W_]+")
+# In a large library a term found in more than this share of the passages says little about
+# which one answers (BM25 gives it a small weight) but makes ranking read most of the index:
+# it is left out, unless every term of the question is that common.
+COMMON_TERM_SHARE = 0.1
+PRUNE_FROM_PASSAGES = 5000
 
 _DOCUMENT_COLUMNS = (
     "d.id, d.library_id, d.path, d.kind, d.size, d.mtime_ns, d.sha256, d.pages, d.status, "
@@ -105,15 +113,27 @@ _STOPWORDS = frozenset(
 )
 
 
-def keyword_query(text: str) -> str | None:
-    """An FTS5 query matching passages with any of the words of ``text`` (BM25 ranks the
-    ones with more, and rarer, words first). Each word is quoted; None if none is left."""
-    words = [w.strip(".,;:!?()[]{}\"'«»“”‘’") for w in text.split()]
-    kept = [w for w in words if w and w.lower() not in _STOPWORDS] or [w for w in words if w]
-    if not kept:
+def query_terms(text: str) -> list[str]:
+    """The words of ``text`` as the keyword index holds them (lower case, no accents, split
+    where FTS5's unicode61 tokenizer splits), once each, stopwords left out unless nothing
+    else is left."""
+    words = []
+    for raw in _TOKEN.findall(text.casefold()):
+        folded = "".join(
+            ch for ch in unicodedata.normalize("NFKD", raw) if not unicodedata.combining(ch)
+        )
+        if folded:
+            words.append(folded)
+    unique = list(dict.fromkeys(words))
+    return [w for w in unique if w not in _STOPWORDS] or unique
+
+
+def keyword_query(terms: Sequence[str]) -> str | None:
+    """An FTS5 query matching passages with any of ``terms`` (BM25 ranks those with more,
+    and rarer, terms first). Each term is quoted, so nothing in it is FTS5 syntax."""
+    if not terms:
         return None
-    quoted = fts_query(" ".join(dict.fromkeys(kept)))
-    return None if quoted is None else " OR ".join(quoted.split(" "))
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def quantize(vector: np.ndarray) -> bytes:
@@ -492,11 +512,26 @@ class DocumentRoom:
     ) -> list[tuple[int, float]]:
         """Passages of these libraries ranked by BM25 for the words of ``text``, best first,
         as (chunk id, score: higher is better)."""
-        query = keyword_query(text)
-        if query is None or not library_ids or limit <= 0:
+        terms = query_terms(text)
+        if not terms or not library_ids or limit <= 0:
             return []
-        marks = ",".join("?" * len(library_ids))
+        wanted = set(library_ids)
         with self._reading() as db:
+            terms = _informative(db, terms)
+            query = keyword_query(terms)
+            # FTS5 ranks fastest on its own (ORDER BY rank with a LIMIT and no join), so the
+            # best few of the whole index are taken and then kept if in these libraries; only
+            # when too few are, the slower ranking restricted to the libraries runs.
+            page = limit * 4
+            rows = db.execute(
+                "SELECT rowid, rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+                (query, page),
+            ).fetchall()
+            owners = _libraries_of(db, [r[0] for r in rows])
+            kept = [(int(r[0]), -float(r[1])) for r in rows if owners.get(r[0]) in wanted]
+            if len(kept) >= limit or len(rows) < page:
+                return kept[:limit]
+            marks = ",".join("?" * len(library_ids))
             rows = db.execute(
                 "SELECT c.id, bm25(chunks_fts) AS score FROM chunks_fts "
                 "JOIN chunks c ON c.id = chunks_fts.rowid "
@@ -602,6 +637,36 @@ class DocumentRoom:
             for r in rows:
                 result.setdefault(r[0], []).append(Source(r[1], r[2], r[3], r[4], r[5]))
         return result
+
+
+def _informative(db: Connection, terms: list[str]) -> list[str]:
+    """``terms`` without those too common to rank by (see COMMON_TERM_SHARE)."""
+    total = int(db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+    if total < PRUNE_FROM_PASSAGES or len(terms) < 2:
+        return terms
+    # fts5vocab reads the index's own term statistics; a temp table lives in memory.
+    db.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab "
+        "USING fts5vocab(main, 'chunks_fts', 'row')"
+    )
+    kept = []
+    for term in terms:
+        row = db.execute("SELECT doc FROM temp.chunks_vocab WHERE term = ?", (term,)).fetchone()
+        if row is not None and row[0] <= total * COMMON_TERM_SHARE:
+            kept.append(term)
+    return kept or terms
+
+
+def _libraries_of(db: Connection, chunk_ids: list[int]) -> dict[int, int]:
+    if not chunk_ids:
+        return {}
+    marks = ",".join("?" * len(chunk_ids))
+    rows = db.execute(
+        f"SELECT c.id, d.library_id FROM chunks c JOIN documents d ON d.id = c.document_id "
+        f"WHERE c.id IN ({marks})",
+        chunk_ids,
+    ).fetchall()
+    return {int(r[0]): int(r[1]) for r in rows}
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:

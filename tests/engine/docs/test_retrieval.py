@@ -10,7 +10,7 @@ import pytest
 from engine.docs import add_sources, search, update_library
 from engine.docs.retrieval import fuse
 from engine.storage import ConversationStore
-from engine.storage.documents import keyword_query
+from engine.storage.documents import keyword_query, query_terms
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_fusion_rewards_agreement():
 @pytest.mark.parametrize("text", ['"', "NEAR(a b)", "a* OR", "AND", "-x", "«»", "   "])
 def test_query_syntax_is_taken_literally(store: ConversationStore, home, text: str):
     search(store, [home], text, mode="keyword")  # no FTS5 syntax error
-    query = keyword_query(text)
+    query = keyword_query(query_terms(text))
     assert query is None or all(part.startswith('"') for part in query.split(" OR "))
 
 
