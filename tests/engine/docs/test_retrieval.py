@@ -9,8 +9,9 @@ import pytest
 
 from engine.docs import add_sources, search, update_library
 from engine.docs.retrieval import fuse
-from engine.storage import ConversationStore
+from engine.storage import ConversationStore, documents
 from engine.storage.documents import keyword_query, query_terms
+from engine.storage.types import ChunkText
 
 
 @pytest.fixture
@@ -96,3 +97,52 @@ def test_attached_files_go_with_their_conversation(store: ConversationStore, fol
     store.delete_conversation(conv.id)
     assert store.keyword_search([attached.id], "tomatoes", 5) == []
     assert store.find_attachments(conv.id) is None
+
+
+def test_a_library_is_searched_alone_when_another_ranks_higher(store: ConversationStore):
+    big, small = store.create_library("Big"), store.create_library("Small")
+    for i in range(12):
+        store.save_document(
+            big.id,
+            Path(f"/b/{i}.txt"),
+            kind="text",
+            size=1,
+            mtime_ns=1,
+            sha256=f"{i}",
+            pages=0,
+            chunks=[ChunkText(0, "apple apple apple")],
+        )
+    store.save_document(
+        small.id,
+        Path("/s/one.txt"),
+        kind="text",
+        size=1,
+        mtime_ns=1,
+        sha256="s",
+        pages=0,
+        chunks=[ChunkText(0, "an apple among many other words here")],
+    )
+    (hit,) = store.keyword_search([small.id], "apple", 1)
+    assert store.passages([hit[0]])[0].path == "/s/one.txt"
+
+
+def test_common_terms_are_left_out_in_a_large_library(store: ConversationStore, monkeypatch):
+    monkeypatch.setattr(documents, "PRUNE_FROM_PASSAGES", 10)
+    library = store.create_library("Many")
+    chunks = [ChunkText(0, f"report number {i} about the budget") for i in range(30)]
+    chunks.append(ChunkText(0, "report about the heating boiler"))
+    store.save_document(
+        library.id,
+        Path("/r.txt"),
+        kind="text",
+        size=1,
+        mtime_ns=1,
+        sha256="r",
+        pages=0,
+        chunks=chunks,
+    )
+    with store._reading() as db:
+        assert documents._informative(db, ["report", "boiler"]) == ["boiler"]
+        assert documents._informative(db, ["report", "budget"]) == ["report", "budget"]
+    (best, *_) = store.keyword_search([library.id], "boiler report", 5)
+    assert "boiler" in store.passages([best[0]])[0].text
