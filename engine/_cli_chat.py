@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from engine._cli_turn import ctrl_c_stops, load_model, run_turn, store_context
+from engine._cli_base import store_context
+from engine._cli_turn import ctrl_c_stops, load_model, run_turn
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession

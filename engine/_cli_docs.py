@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from engine._cli_turn import on_ctrl_c, store_context
+from engine._cli_base import on_ctrl_c, store_context
 from engine.docs import DocumentFinder
 
 if TYPE_CHECKING:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from types import FrameType
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -22,6 +20,8 @@ if TYPE_CHECKING:
     from engine.docs import DocumentFinder
     from engine.inference import GenerationControl, GenerationOptions, ModelSession, Reply
     from engine.storage import ConversationStore
+
+from engine._cli_base import on_ctrl_c, store_context
 
 DIM, RESET = "\033[2m", "\033[0m"
 
@@ -97,20 +97,6 @@ def generation_options(args: argparse.Namespace) -> GenerationOptions:
     )
 
 
-def open_store_or_memory(no_save: bool) -> ConversationStore:
-    """The encrypted store, or one in memory when it cannot be opened: the question is still
-    answered, and the person is told it is not being saved and why."""
-    from engine.storage import StorageError, open_memory_store, open_store  # noqa: PLC0415
-
-    if no_save:
-        return open_memory_store()
-    try:
-        return open_store()
-    except StorageError as exc:
-        print(f"note: this conversation will not be saved. {exc.full_message}", file=sys.stderr)
-        return open_memory_store()
-
-
 def load_model(args: argparse.Namespace, path: Path, entry: CatalogModel | None) -> ModelSession:
     """Load ``path`` with the command line's placement options (--ctx, --gpu-layers,
     --threads).
@@ -122,21 +108,6 @@ def load_model(args: argparse.Namespace, path: Path, entry: CatalogModel | None)
     return open_model(
         path, entry=entry, n_ctx=args.ctx, gpu_layers=args.gpu_layers, threads=args.threads
     )
-
-
-@contextlib.contextmanager
-def on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
-    """Ctrl+C (SIGINT) calls ``handler`` instead of raising KeyboardInterrupt, until the block
-    ends; the previous handler is put back then."""
-
-    def on_signal(_sig: int, _frame: FrameType | None) -> None:
-        handler()
-
-    previous = signal.signal(signal.SIGINT, on_signal)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
@@ -170,19 +141,6 @@ def _no_control_echo(stream: TextIO) -> Iterator[None]:
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSANOW, before)
-
-
-@contextlib.contextmanager
-def store_context(no_save: bool) -> Iterator[ConversationStore]:
-    """The store, with the egress ledger kept in it while the block runs."""
-    import engine.policy  # noqa: PLC0415
-
-    with open_store_or_memory(no_save) as store:
-        engine.policy.ledger().attach(store.record_egress)
-        try:
-            yield store
-        finally:
-            engine.policy.ledger().detach()
 
 
 @contextlib.contextmanager

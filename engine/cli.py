@@ -269,7 +269,7 @@ def _models_pull(args: argparse.Namespace) -> int:
     import threading  # noqa: PLC0415
 
     import engine.policy  # noqa: PLC0415
-    from engine._cli_turn import on_ctrl_c  # noqa: PLC0415
+    from engine._cli_base import on_ctrl_c  # noqa: PLC0415
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.download import Progress, download, partial_path  # noqa: PLC0415
     from engine.catalog.installed import catalog_entry  # noqa: PLC0415
