@@ -240,6 +240,15 @@ def _models_list() -> int:
             f"{mark:2}{m.id:38} {size:>9}  {on_disk:>8}  {format_size(fit.need_bytes):>8}  "
             f"{fit.describe()}{tags}"
         )
+    if catalog.embedders:
+        from engine.catalog.installed import find_file  # noqa: PLC0415
+
+        print("\nEmbedding models (search by meaning in your documents; without one, by words):")
+        for m in catalog.embedders:
+            found = find_file(m)
+            mark = "*" if found else " "
+            size = format_size(m.size) if m.size else "size not confirmed"
+            print(f"{mark:2}{m.id:38} {size:>9}  {'installed' if found else 'not installed'}")
     others = other_models(catalog)
     if others:
         print("\nImported models the catalog does not know:")
