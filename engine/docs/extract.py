@@ -106,7 +106,16 @@ CODE_SUFFIXES = frozenset(
     ]
 )
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
-KINDS = ("text", "markdown", "code", "html", "pdf", "docx")
+KINDS = ("text", "markdown", "code", "html", "pdf", "docx", "unsupported")
+# Document formats people keep that Hearth does not read yet: named in a folder's results
+# (with what to do) rather than skipped silently like images and programs.
+_OFFICE_UNREAD = {
+    ".doc": "an old-format Word file",
+    ".rtf": "a Rich Text file",
+    ".odt": "an OpenDocument text file",
+    ".pages": "a Pages document",
+    ".epub": "an EPUB book",
+}
 
 log = logging.getLogger(__name__)
 # pypdf reports damaged objects as warnings on its own logger; they say nothing the person
@@ -133,6 +142,8 @@ def kind_of(path: Path) -> str:
         return "pdf"
     if suffix == ".docx":
         return "docx"
+    if suffix in _OFFICE_UNREAD:
+        return "unsupported"
     if suffix in HTML_SUFFIXES:
         return "html"
     if suffix in MARKDOWN_SUFFIXES:
@@ -156,6 +167,12 @@ def read_pages(path: Path, data: bytes) -> tuple[str, int, Iterator[Page]]:
     Raises: DocumentProblem (and so may the iterator, part-way).
     """
     kind = kind_of(path) or "text"
+    if kind == "unsupported":
+        raise DocumentProblem(
+            f"“{path.name}” is {_OFFICE_UNREAD[path.suffix.lower()]}, which Hearth does not "
+            "read yet.",
+            "Save it as .docx, PDF or plain text and add that.",
+        )
     if kind == "pdf":
         return _pdf(path, data)
     if kind == "docx":

@@ -81,6 +81,7 @@ def test_password_protected_pdf(tmp_path: Path):
         ("half.pdf", None, "not a readable PDF"),  # a real PDF cut in half
         ("broken.docx", b"PK\x03\x04garbage" * 20, "not a readable Word document"),
         ("old.docx", b"\xd0\xcf\x11\xe0" + b"\x00" * 600, "old-format"),
+        ("report.doc", b"\xd0\xcf\x11\xe0" + b"\x00" * 600, "old-format Word file"),
         ("program", b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 600, "not a text document"),
     ],
 )
