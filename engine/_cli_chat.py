@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from engine._cli_base import store_context
-from engine._cli_turn import ctrl_c_stops, load_model, run_turn
+from engine._cli_turn import ctrl_c_stops, document_finder, load_model, run_turn
 
 if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
@@ -225,7 +225,12 @@ class _Conversation:
         from engine.chat import Chat  # noqa: PLC0415
 
         self.pending_system = self.args.system
-        self.chat = Chat(self.store, self.chat.session, system_prompt=self.pending_system)
+        self.chat = Chat(
+            self.store,
+            self.chat.session,
+            system_prompt=self.pending_system,
+            finder=self.chat.finder,
+        )
         print("New conversation.")
         return True
 
@@ -247,7 +252,9 @@ class _Conversation:
         prompt = "" if rest.lower() == "clear" else rest
         if conv_id is None:
             self.pending_system = prompt
-            self.chat = Chat(self.store, self.chat.session, system_prompt=prompt)
+            self.chat = Chat(
+                self.store, self.chat.session, system_prompt=prompt, finder=self.chat.finder
+            )
             done = "It is stored with the conversation's first message."
         else:
             self.store.set_system_prompt(conv_id, prompt)
@@ -329,10 +336,10 @@ def run_chat(args: argparse.Namespace) -> int:
     from engine.catalog.installed import resolve  # noqa: PLC0415
     from engine.chat import Chat  # noqa: PLC0415
 
-    with store_context(args.no_save) as store:
+    with store_context(args.no_save) as store, document_finder(args, store) as finder:
         catalog = load_catalog()
         path, entry = resolve(catalog, args.model)
-        chat = Chat(store, load_model(args, path, entry), system_prompt=args.system)
+        chat = Chat(store, load_model(args, path, entry), system_prompt=args.system, finder=finder)
         conversation = _Conversation(args, store, catalog, path, chat)
         try:
             return conversation.run(_reader())

@@ -153,12 +153,14 @@ def chat_context(args: argparse.Namespace) -> Iterator[Chat]:
     with store_context(args.no_save) as store:
         catalog = load_catalog()
         path, entry = resolve(catalog, args.model)
-        with load_model(args, path, entry) as session, _finder(args, store) as finder:
+        with load_model(args, path, entry) as session, document_finder(args, store) as finder:
             yield Chat(store, session, system_prompt=args.system, finder=finder)
 
 
 @contextlib.contextmanager
-def _finder(args: argparse.Namespace, store: ConversationStore) -> Iterator[DocumentFinder | None]:
+def document_finder(
+    args: argparse.Namespace, store: ConversationStore
+) -> Iterator[DocumentFinder | None]:
     """Passages for the reply when ``--library`` or ``--file`` asks for them (with the
     installed embedding model, if any); None otherwise."""
     if not (getattr(args, "library", None) or getattr(args, "file", None)):

@@ -88,3 +88,22 @@ def test_ask_with_an_attached_file(starter_model_path: Path, keychain: Keychain,
 def test_unknown_library_is_a_clear_error(keychain: Keychain):
     done = hearth("docs", "search", "Nope", "anything")
     assert done.returncode == 1 and "There is no library called “Nope”" in done.stderr
+
+
+def test_chat_answers_from_a_library(starter_model_path: Path, keychain: Keychain, tmp_path):
+    (tmp_path / "tax.txt").write_text("The tax return for 2025 is due on 15 April 2026.")
+    ok(hearth("docs", "add", "Home", str(tmp_path / "tax.txt")))
+    out = ok(
+        hearth(
+            "chat",
+            "--library",
+            "Home",
+            "--max-tokens",
+            "12",
+            "--temperature",
+            "0",
+            stdin="When is the tax return due?\n/new\nAnd the receipts?\n",
+        )
+    )
+    assert out.count("Sources:") == 2  # the library stays after /new
+    assert "[1] tax.txt — The tax return for 2025" in out
