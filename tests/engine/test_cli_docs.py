@@ -102,7 +102,7 @@ def test_chat_answers_from_a_library(starter_model_path: Path, keychain: Keychai
             "12",
             "--temperature",
             "0",
-            stdin="When is the tax return due?\n/new\nAnd the receipts?\n",
+            stdin="When is the tax return due?\n/new\nWhich year is the tax return for?\n",
         )
     )
     assert out.count("Sources:") == 2  # the library stays after /new
