@@ -21,7 +21,6 @@ from PySide6.QtCore import QEvent, QObject, QSize, Qt, QThread, QTimer, Signal, 
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QFontInfo, QIcon
 from PySide6.QtWidgets import (
     QDialog,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 
 import engine.policy
 from desktop import theme
+from desktop.dialogs.file_dialogs import choose_paths
 from desktop.errors import show_error
 from desktop.widgets import model_card
 from desktop.widgets.model_card import CardContent, DownloadProgressWidget, ModelCard
@@ -463,11 +463,12 @@ class ModelsDialog(QDialog):
 
     @Slot()
     def _on_import_button_clicked(self) -> None:
-        path, _filter = QFileDialog.getOpenFileName(
-            self, "Import a model", "", "GGUF models (*.gguf)"
+        choose_paths(
+            self,
+            "Import a model",
+            lambda paths: self.import_file(paths[0]) if paths else None,
+            name_filter="GGUF models (*.gguf)",
         )
-        if path:
-            self.import_file(Path(path))
 
     def import_file(self, path: Path) -> None:
         """Check and import ``path`` on the worker thread."""
