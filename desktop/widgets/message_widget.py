@@ -6,7 +6,7 @@ regenerate, continue, ‹ n/m ›)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QEnterEvent, QFocusEvent, QGuiApplication, QKeyEvent, QResizeEvent
@@ -25,10 +25,13 @@ from PySide6.QtWidgets import (
 
 from desktop import theme
 from desktop.widgets._buttons import icon_button
+from desktop.widgets._stats import stats_line, stats_text
 from desktop.widgets.markdown_view import MarkdownViewWidget
+from desktop.widgets.sources_row import SourcesRowWidget
 from desktop.widgets.thinking_section import ThinkingSectionWidget
 from engine.inference import Notice, NoticeKind, Stats
 from engine.storage import Message, MessageStats, Role, Status
+from engine.storage.types import Source
 
 ROLE_NAMES = {"user": "You", "assistant": "Hearth", "system": "System"}
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
@@ -41,35 +44,6 @@ WAITING = "Reading your message"
 MARK_MS = 4000
 # How often the waiting indicator's dots move.
 WAITING_TICK_MS = 400
-
-
-def stats_line(stats: Stats | MessageStats | None) -> str:
-    """The quiet line under a finished reply: speed, tokens, time."""
-    if stats is None or stats.generated_tokens is None:
-        return ""
-    parts = [f"{stats.generated_tokens:,} tokens"]
-    if stats.tokens_per_second:
-        parts.insert(0, f"{stats.tokens_per_second:.1f} tokens/s")
-        parts.append(f"{stats.generated_tokens / stats.tokens_per_second:.1f} s")
-    return " · ".join(parts)
-
-
-def stats_text(stats: Stats | MessageStats | None) -> str:
-    """The tooltip of an answer: speed, time to first token, tokens used."""
-    if stats is None:
-        return ""
-    parts = []
-    if stats.tokens_per_second is not None:
-        parts.append(f"{stats.tokens_per_second:.1f} tokens/s")
-    if stats.time_to_first_token_s is not None:
-        parts.append(f"first token after {stats.time_to_first_token_s:.2f} s")
-    if stats.generated_tokens is not None:
-        parts.append(f"{stats.generated_tokens} tokens generated")
-    if stats.prompt_tokens is not None:
-        parts.append(f"{stats.prompt_tokens} tokens of prompt")
-    if isinstance(stats, Stats) and stats.thinking_tokens:
-        parts.append(f"{stats.thinking_tokens} of them thinking")
-    return " · ".join(parts)
 
 
 class MessageWidget(QFrame):
@@ -87,6 +61,7 @@ class MessageWidget(QFrame):
     continue_requested = Signal()
     branch_requested = Signal(int)
     answer_now_requested = Signal()
+    source_activated = Signal(object)  # a Source of this reply, clicked
 
     def __init__(
         self,
@@ -132,6 +107,8 @@ class MessageWidget(QFrame):
         self.waiting_label.hide()
         self._waiting_dots = 0
         self._waiting_progress = ""
+        self._activity = WAITING  # what the waiting indicator says is happening
+        self.sources_row: SourcesRowWidget | None = None  # built for a reply with sources
         self._waiting_timer = QTimer(self)
         self._waiting_timer.setInterval(WAITING_TICK_MS)
         self._waiting_timer.timeout.connect(self._on_waiting_timer_timeout)
@@ -295,9 +272,15 @@ class MessageWidget(QFrame):
 
     @classmethod
     def from_message(
-        cls, message: Message, *, branch: tuple[int, int] = (0, 1), parent: QWidget | None = None
+        cls,
+        message: Message,
+        *,
+        branch: tuple[int, int] = (0, 1),
+        sources: Sequence[Source] = (),
+        parent: QWidget | None = None,
     ) -> MessageWidget:
-        """A stored message; ``branch`` is (0-based index among its siblings, their count)."""
+        """A stored message; ``branch`` is (0-based index among its siblings, their count),
+        ``sources`` the passages a reply was given."""
         widget = cls(
             message.role,
             message.content,
@@ -310,6 +293,8 @@ class MessageWidget(QFrame):
             widget.thinking_section.show()
         widget.set_stats(message.stats)
         widget.set_branch(*branch)
+        if sources:
+            widget.set_sources(sources)
         return widget
 
     # -- what it shows --------------------------------------------------------------------------
@@ -351,6 +336,18 @@ class MessageWidget(QFrame):
         self.stats_label.setToolTip(tip)
         self.stats_label.setVisible(bool(line) and self._status != "streaming")
 
+    def set_sources(self, sources: Sequence[Source]) -> None:
+        """The numbered passages this reply was given, as buttons under it (the cited ones
+        emphasised once the reply is complete)."""
+        if self.sources_row is None:
+            self.sources_row = SourcesRowWidget()
+            self.sources_row.source_activated.connect(self.source_activated)
+            layout = self.layout()
+            assert isinstance(layout, QVBoxLayout)
+            layout.insertWidget(layout.indexOf(self.stats_label), self.sources_row)
+        final = self._status != "streaming"
+        self.sources_row.set_sources(sources, self.text() if final else "")
+
     def set_branch(self, index: int, count: int) -> None:
         """Show "‹ 2/3 ›" when the message has siblings (``index`` is 0-based)."""
         self._branch = (index, count)
@@ -371,6 +368,8 @@ class MessageWidget(QFrame):
         if status != "streaming":
             self.markdown.finish()
             self._stop_waiting()
+            if self.sources_row is not None:
+                self.sources_row.mark_cited(self.text())
         elif self._role == "assistant" and not self.text() and not self._has_thinking():
             self._start_waiting()
         note = STATUS_NOTES.get(status, "")
@@ -417,6 +416,12 @@ class MessageWidget(QFrame):
             self._thinking.finish()
         self.markdown.append_markdown(text)
 
+    def set_activity(self, text: str) -> None:
+        """What happens before the first word (“Reading lease.pdf — page 3 of 20”)."""
+        self._activity = text or WAITING
+        if not self.waiting_label.isHidden():
+            self._show_waiting()
+
     def add_notice(self, notice: Notice) -> None:
         if notice.kind is NoticeKind.BUDGET_REACHED:
             self.thinking_section.mark_budget_reached()
@@ -424,7 +429,11 @@ class MessageWidget(QFrame):
         if notice.kind is NoticeKind.ANSWER_NOW:
             self.thinking_section.mark_answer_now()
             return
-        lines = [t for t in (self.notes_label.text(), notice.message) if t]
+        self.add_note(notice.message)
+
+    def add_note(self, text: str) -> None:
+        """A line about this reply, above its error (an attached file that was not read)."""
+        lines = [t for t in (self.notes_label.text(), text) if t]
         self.notes_label.setText("\n".join(lines))
         self.notes_label.show()
 
@@ -454,7 +463,7 @@ class MessageWidget(QFrame):
 
     def _show_waiting(self) -> None:
         dots = "." * (1 + self._waiting_dots % 3)
-        self.waiting_label.setText(f"{WAITING}{dots}{self._waiting_progress}")
+        self.waiting_label.setText(f"{self._activity}{dots}{self._waiting_progress}")
 
     def _on_waiting_timer_timeout(self) -> None:
         self._waiting_dots += 1

@@ -3,7 +3,7 @@ the person scrolled up to read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from PySide6.QtCore import Qt, QTimer, QUrl, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWidget
@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QScrollArea, QVBoxLayout, QWi
 from desktop import theme
 from desktop.widgets.message_widget import MessageWidget
 from engine.storage import Message, Role
+from engine.storage.types import Source
 
 # Messages built at once when a conversation opens; the older ones follow (set_messages).
 SHOWN_AT_ONCE = 2
@@ -29,6 +30,7 @@ class TranscriptView(QScrollArea):
     continue_requested = Signal(int)
     branch_requested = Signal(int, int)  # message id, 0-based index of the sibling to show
     answer_now_requested = Signal()
+    source_activated = Signal(object)  # a Source under a reply, clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,7 +57,7 @@ class TranscriptView(QScrollArea):
         self._messages: list[MessageWidget] = []
         self._following = True
         # Older messages of an opened conversation still to be built, oldest first.
-        self._pending: list[tuple[Message, tuple[int, int]]] = []
+        self._pending: list[tuple[Message, tuple[int, int], Sequence[Source]]] = []
         self._pending_timer = QTimer(self)
         self._pending_timer.setInterval(0)
         self._pending_timer.timeout.connect(self._on_pending_timer_timeout)
@@ -80,9 +82,11 @@ class TranscriptView(QScrollArea):
         branches: Mapping[int, tuple[int, int]] | None = None,
         *,
         focus: int | None = None,
+        sources: Mapping[int, Sequence[Source]] | None = None,
     ) -> None:
         """Show a conversation's active path. ``branches`` maps a message id to (0-based index
-        among its siblings, their count) for messages that have siblings.
+        among its siblings, their count) for messages that have siblings; ``sources`` a
+        reply's id to the passages it was given.
 
         The newest messages (and ``focus``, with all after it) are built at once; older ones
         follow one per event-loop turn, above them, so opening a long conversation never
@@ -90,14 +94,17 @@ class TranscriptView(QScrollArea):
         self.clear()
         path = list(messages)
         branch = dict(branches or {})
+        given = dict(sources or {})
         first = max(0, len(path) - SHOWN_AT_ONCE)
         if focus is not None:
             first = min(first, next((i for i, m in enumerate(path) if m.id == focus), first))
-        for message in path[first:]:
+        for m in path[first:]:
             self.add_widget(
-                MessageWidget.from_message(message, branch=branch.get(message.id, (0, 1)))
+                MessageWidget.from_message(
+                    m, branch=branch.get(m.id, (0, 1)), sources=given.get(m.id, ())
+                )
             )
-        self._pending = [(m, branch.get(m.id, (0, 1))) for m in path[:first]]
+        self._pending = [(m, branch.get(m.id, (0, 1)), given.get(m.id, ())) for m in path[:first]]
         if self._pending:
             self._pending_timer.start()
         self.scroll_to_bottom()
@@ -110,10 +117,10 @@ class TranscriptView(QScrollArea):
         if not self._pending:
             self._pending_timer.stop()
             return
-        message, branch = self._pending.pop()
+        message, branch, sources = self._pending.pop()
         bar = self.verticalScrollBar()
         from_bottom = bar.maximum() - bar.value()
-        widget = MessageWidget.from_message(message, branch=branch)
+        widget = MessageWidget.from_message(message, branch=branch, sources=sources)
         self._messages.insert(0, widget)
         self._layout.insertWidget(0, widget)
         self._connect(widget)
@@ -141,6 +148,7 @@ class TranscriptView(QScrollArea):
     def _connect(self, widget: MessageWidget) -> None:
         widget.link_activated.connect(self.link_activated)
         widget.answer_now_requested.connect(self.answer_now_requested)
+        widget.source_activated.connect(self.source_activated)
         widget.copy_requested.connect(lambda: self.copy_requested.emit(_id(widget)))
         widget.regenerate_requested.connect(lambda: self.regenerate_requested.emit(_id(widget)))
         widget.continue_requested.connect(lambda: self.continue_requested.emit(_id(widget)))
