@@ -11,8 +11,9 @@ app locked) is skipped, never written.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
@@ -20,6 +21,7 @@ from PySide6.QtCore import QObject, QThread, QTimer, Signal
 from desktop.background import BackgroundOp
 from desktop.settings import LoadSettings
 from desktop.widgets.transcript_view import TranscriptView
+from desktop.workers.documents import SharedEmbedder
 from desktop.workers.inference_worker import (
     InferenceWorker,
     TitleRequest,
@@ -30,6 +32,7 @@ from desktop.workers.inference_worker import (
 from engine.errors import HearthError
 from engine.inference import GenerationOptions, Notice
 from engine.storage import ConversationStore, Message, StoreOwner
+from engine.storage.types import Source
 
 T = TypeVar("T")
 
@@ -37,6 +40,7 @@ T = TypeVar("T")
 FLUSH_INTERVAL_MS = 33
 
 Branches = dict[int, tuple[int, int]]
+Shown = tuple[list[Message], Branches, dict[int, list[Source]]]  # path, versions, sources
 
 
 def placeholder_ids(request: TurnRequest) -> tuple[int, int]:
@@ -55,6 +59,7 @@ class _Stream:
     conversation_id: int | None
     pending: list[tuple[str, str]] = field(default_factory=list)  # ("thinking"|"answer", text)
     missed: bool = False  # some text found no view (it was reopened or closed meanwhile)
+    sources: list[Source] = field(default_factory=list)  # the passages the reply was given
 
 
 class ChatSession(QObject):
@@ -72,7 +77,8 @@ class ChatSession(QObject):
     transcript_shown = Signal(bool)  # True: messages are shown; False: the empty new chat
     status_message = Signal(str, int)  # text, milliseconds
     error_raised = Signal(object)  # an exception from a store call, for the error presenter
-    returned = Signal(str)  # a question that was never sent: back to the composer
+    returned = Signal(str, object)  # a question never sent, and its files: to the composer
+    library_changed = Signal(object)  # the library the open chat answers from (id), or None
     _run_requested = Signal(object)  # TurnRequest, to the worker (queued)
     _load_requested = Signal(str, object)  # spec, LoadSettings
     _forget_requested = Signal()
@@ -101,17 +107,21 @@ class ChatSession(QObject):
         self._draft = ("", 0)  # the composer's text and its tokens
         # Questions sent while the open conversation is still being read: asked once shown
         # (showing it would otherwise replace their messages in the view).
-        self._after_load: list[str] | None = None
+        self._after_load: list[tuple[str, tuple[Path, ...]]] | None = None
         self._closing = False
         self.options = GenerationOptions()  # sampling for the next turns (from the settings)
         self.load_settings = LoadSettings()
         # The system prompt of the new chat, before its first message stores it.
         self.draft_system_prompt = ""
         self.default_system_prompt = ""
+        # The library the open conversation answers from; for a new chat, kept here until its
+        # first question makes the conversation.
+        self._library_id: int | None = None
+        self.embedder = SharedEmbedder()  # shared with the Library's indexing
 
         self._thread = QThread(self)
         self._thread.setObjectName("inference")
-        self._worker = InferenceWorker(owner.routed())
+        self._worker = InferenceWorker(owner.routed(), self.embedder)
         self._worker.moveToThread(self._thread)
         self._thread.finished.connect(self._worker.deleteLater)
         self._run_requested.connect(self._worker.run_turn)
@@ -128,6 +138,9 @@ class ChatSession(QObject):
         self._worker.text_received.connect(self._on_worker_text_received)
         self._worker.notice_received.connect(self._on_worker_notice_received)
         self._worker.turn_ended.connect(self._on_worker_turn_ended)
+        self._worker.activity_changed.connect(self._on_worker_activity_changed)
+        self._worker.attachment_failed.connect(self._on_worker_attachment_failed)
+        self._worker.sources_found.connect(self._on_worker_sources_found)
         self._thread.start()
 
         self._flush_timer = QTimer(self)
@@ -162,6 +175,29 @@ class ChatSession(QObject):
     @property
     def n_ctx(self) -> int:
         return self._n_ctx
+
+    @property
+    def library_id(self) -> int | None:
+        """The library the open chat answers from (None: only attached files, if any)."""
+        return self._library_id
+
+    def choose_library(self, library_id: int | None) -> None:
+        """Answer from ``library_id`` (None: no library); stored with the open conversation,
+        or kept for a new chat until its first question stores it."""
+        if library_id == self._library_id:
+            return
+        self._set_library(library_id)
+        conversation_id = self._conversation_id
+        if conversation_id is not None:
+            store = self._owner.store
+            self._store_op(
+                lambda: store.set_conversation_library(conversation_id, library_id),
+                lambda _none: None,
+            )
+
+    def _set_library(self, library_id: int | None) -> None:
+        self._library_id = library_id
+        self.library_changed.emit(library_id)
 
     # -- the model ------------------------------------------------------------------------------
 
@@ -218,6 +254,7 @@ class ChatSession(QObject):
         self._drop_after_load()
         self.draft_system_prompt = self.default_system_prompt
         self._set_conversation(None)
+        self._set_library(None)
         self._set_used(0)
         self._transcript.clear()
         self.transcript_shown.emit(False)
@@ -235,31 +272,34 @@ class ChatSession(QObject):
         self._after_load = []
         store = self._owner.store
 
-        def load() -> tuple[list[Message], Branches]:
+        def load() -> tuple[Shown, int | None]:
             if scroll_to is not None:
                 target = store.get_message(scroll_to)
                 if target.id not in {m.id for m in store.active_path(conversation_id)}:
                     store.switch_branch(target.id)  # a hit on another branch: show that one
-            return _path_and_branches(store, conversation_id)
+            library = store.conversation_library(conversation_id)
+            return _shown(store, conversation_id), None if library is None else library.id
 
-        def show(result: tuple[list[Message], Branches]) -> None:
+        def show(result: tuple[Shown, int | None]) -> None:
             if self._view != view:
                 return  # the person moved on meanwhile
-            self._transcript.set_messages(*result, focus=scroll_to)
+            (path, branches, sources), library_id = result
+            self._set_library(library_id)
+            self._transcript.set_messages(path, branches, focus=scroll_to, sources=sources)
             self.transcript_shown.emit(True)
-            self._set_used(_tokens_used(result[0]))
+            self._set_used(_tokens_used(path))
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
                 self._transcript.ensureWidgetVisible(w)
                 w.mark()
             waiting, self._after_load = self._after_load or [], None
-            for text in waiting:
-                self.send(text)
+            for text, files in waiting:
+                self.send(text, files)
 
         def failed(exc: Exception) -> None:
             if self._view == view:
                 waiting, self._after_load = self._after_load or [], None
-                for text in waiting:
-                    self.returned.emit(text)
+                for text, files in waiting:
+                    self.returned.emit(text, files)
             self.error_raised.emit(exc)
 
         BackgroundOp(self, load).success(show).failure(failed).run(self._owner)
@@ -283,21 +323,22 @@ class ChatSession(QObject):
             return
         store, view, conversation_id = self._owner.store, self._view, self._conversation_id
 
-        def switch() -> tuple[list[Message], Branches]:
+        def switch() -> Shown:
             siblings = store.siblings(message_id)
             store.switch_branch(siblings[max(0, min(index, len(siblings) - 1))].id)
-            return _path_and_branches(store, conversation_id)
+            return _shown(store, conversation_id)
 
-        def show(result: tuple[list[Message], Branches]) -> None:
+        def show(result: Shown) -> None:
             if self._view == view:
-                self._transcript.set_messages(*result)
+                path, branches, sources = result
+                self._transcript.set_messages(path, branches, sources=sources)
 
         self._store_op(switch, show)
 
     def _drop_after_load(self) -> None:
         waiting, self._after_load = self._after_load or [], None
-        for text in waiting:
-            self.returned.emit(text)
+        for text, files in waiting:
+            self.returned.emit(text, files)
 
     def _set_conversation(self, conversation_id: int | None) -> None:
         if conversation_id != self._conversation_id:
@@ -306,16 +347,18 @@ class ChatSession(QObject):
 
     # -- turns ----------------------------------------------------------------------------------
 
-    def send(self, text: str) -> None:
-        """Ask ``text`` in the open conversation (a new one if none is open)."""
+    def send(self, text: str, attachments: Sequence[Path] = ()) -> None:
+        """Ask ``text`` in the open conversation (a new one if none is open), with the files
+        in ``attachments`` (read on the model thread before the question is sent)."""
         text = text.strip()
         if not text:
             return
+        files = tuple(attachments)
         if self._after_load is not None:
-            self._after_load.append(text)
+            self._after_load.append((text, files))
             return
         self._draft = ("", 0)  # the composer is empty again: it counts no more
-        request = self._request(TurnKind.SEND, text=text)
+        request = self._request(TurnKind.SEND, text=text, attachments=files)
         question_key, reply_key = placeholder_ids(request)
         self._transcript.add_message("user", text, message_id=question_key)
         self._transcript.add_message("assistant", message_id=reply_key, streaming=True)
@@ -387,9 +430,15 @@ class ChatSession(QObject):
         self._thread.quit()
         self._thread.wait()
         self._worker.unload()
+        self.embedder.close()
 
     def _request(
-        self, kind: TurnKind, *, text: str = "", message_id: int | None = None
+        self,
+        kind: TurnKind,
+        *,
+        text: str = "",
+        message_id: int | None = None,
+        attachments: tuple[Path, ...] = (),
     ) -> TurnRequest:
         return TurnRequest(
             kind,
@@ -398,6 +447,8 @@ class ChatSession(QObject):
             text=text,
             message_id=message_id,
             system_prompt=self.draft_system_prompt if self._conversation_id is None else "",
+            attachments=attachments,
+            library_id=self._library_id,
         )
 
     def _enqueue(self, request: TurnRequest, question_key: int | None, reply_key: int) -> None:
@@ -434,7 +485,7 @@ class ChatSession(QObject):
             widget.finish("error")
             widget.show_error(error)
         if request.kind is TurnKind.SEND:
-            self.returned.emit(request.text)
+            self.returned.emit(request.text, request.attachments)
 
     # -- from the model thread ------------------------------------------------------------------
 
@@ -458,6 +509,10 @@ class ChatSession(QObject):
             # A new chat was just stored: it is the open one if the person is still there.
             if self._conversation_id is None and self._transcript.message_widget(reply_id):
                 self._set_conversation(question.conversation_id)
+                chosen = self._library_id
+                if chosen != stream.request.library_id:  # chosen again while it was asked
+                    self._library_id = stream.request.library_id
+                    self.choose_library(chosen)
             self.conversations_changed.emit()
 
     def _on_worker_text_received(self, request_id: int, kind: str, text: str) -> None:
@@ -499,6 +554,24 @@ class ChatSession(QObject):
         if (widget := self._transcript.message_widget(stream.reply_key)) is not None:
             widget.add_notice(notice)
 
+    def _on_worker_activity_changed(self, request_id: int, text: str) -> None:
+        stream = self._current(request_id)
+        if stream is not None and (w := self._transcript.message_widget(stream.reply_key)):
+            w.set_activity(text)
+
+    def _on_worker_attachment_failed(self, request_id: int, problem: str) -> None:
+        stream = self._current(request_id)
+        if stream is not None and (w := self._transcript.message_widget(stream.reply_key)):
+            w.add_note(problem)
+
+    def _on_worker_sources_found(self, request_id: int, sources: list[Source]) -> None:
+        stream = self._current(request_id)
+        if stream is None:
+            return
+        stream.sources = sources
+        if (widget := self._transcript.message_widget(stream.reply_key)) is not None:
+            widget.set_sources(sources)
+
     def _on_worker_turn_ended(self, request_id: int, outcome: TurnOutcome) -> None:
         stream = self._current(request_id)
         if stream is None:
@@ -510,10 +583,14 @@ class ChatSession(QObject):
         if widget is not None:
             if stream.missed and outcome.saved is not None:
                 self._transcript.replace_message(outcome.saved)  # show all that was stored
+                if stream.sources and (w := self._transcript.message_widget(stream.reply_key)):
+                    w.set_sources(stream.sources)
             else:
                 widget.finish(outcome.status, outcome.reply.stats if outcome.reply else None)
             if outcome.error and (w := self._transcript.message_widget(stream.reply_key)):
                 w.show_error(outcome.error)
+        if outcome.unsent:  # nothing was stored: the question and its files go back
+            self.returned.emit(stream.request.text, stream.request.attachments)
         if outcome.reply is not None:
             s = outcome.reply.stats
             if self._transcript.message_widget(stream.reply_key) is not None:
@@ -574,6 +651,14 @@ def _tokens_used(path: list[Message]) -> int:
         if m.role == "assistant" and m.stats is not None:
             return (m.stats.prompt_tokens or 0) + (m.stats.generated_tokens or 0)
     return 0
+
+
+def _shown(store: ConversationStore, conversation_id: int) -> Shown:
+    """What the transcript shows of a conversation: its active path, the versions of its
+    messages, and the passages its replies were given. Runs on the store's owner thread."""
+    path, branches = _path_and_branches(store, conversation_id)
+    replies = [m.id for m in path if m.role == "assistant"]
+    return path, branches, store.sources_for(replies) if replies else {}
 
 
 def _path_and_branches(

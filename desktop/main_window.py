@@ -10,6 +10,7 @@ store call runs on the store's owner thread; the model lives on its own thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import shiboken6
@@ -17,6 +18,8 @@ from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
     QGuiApplication,
     QKeySequence,
     QResizeEvent,
@@ -43,17 +46,20 @@ from desktop import theme
 from desktop.background import OWN_THREAD, BackgroundOp
 from desktop.chat_session import ChatSession
 from desktop.conversation_list import UNDO_DELETE_MS, ConversationList
+from desktop.dialogs.library_dialog import LibraryDialog
 from desktop.dialogs.models_dialog import ModelsDialog
 from desktop.dialogs.open_link_dialog import confirm_open_link
 from desktop.dialogs.privacy_dialog import PrivacyDialog
 from desktop.dialogs.settings_dialog import SettingsDialog
+from desktop.documents_flow import DocumentsFlow
 from desktop.errors import show_error
 from desktop.privacy_flow import PrivacyFlow
 from desktop.settings import THEMES, AppSettings
 from desktop.settings_flow import SettingsFlow
 from desktop.shortcuts import SHORTCUTS, ShortcutsDialog
 from desktop.widgets._buttons import icon_button
-from desktop.widgets.composer import ComposerWidget
+from desktop.widgets.composer import ComposerWidget, dropped_paths
+from desktop.widgets.library_picker import LibraryPickerWidget
 from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.model_bar import ModelBarWidget
 from desktop.widgets.privacy_toggle import PrivacyToggleWidget
@@ -121,6 +127,15 @@ class MainWindow(QMainWindow):
             self,
             download_hosts=self._catalog.download_hosts() if self._catalog else [],
         )
+        self.documents = DocumentsFlow(
+            owner,
+            self.session,
+            self,
+            composer=self.composer,
+            picker=self.library_picker,
+            transcript=self.transcript,
+            catalog=self._catalog,
+        )
         self._connect()
         self._install_shortcuts()
         if state.geometry:
@@ -129,6 +144,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray(state.splitter))
         self._use_settings(self.settings)
         self.conversations.refresh()
+        self.documents.refresh_libraries()
         self._show_welcome(True)
         self.measure_hardware()
         self.session.load(model or self.model_bar.current_id())
@@ -139,6 +155,9 @@ class MainWindow(QMainWindow):
         self.sidebar = SidebarWidget()
         self.transcript = TranscriptView()
         self.composer = ComposerWidget()
+        self.library_picker = LibraryPickerWidget()
+        self.composer.add_tool(self.library_picker)
+        self.setAcceptDrops(True)  # files dropped anywhere on the chat attach to the question
         self.welcome = WelcomeWidget()
         self.welcome_label = self.welcome.advice_label
         self.model_bar = ModelBarWidget()
@@ -248,6 +267,8 @@ class MainWindow(QMainWindow):
         self.model_bar.model_picked.connect(s.load)
         self.model_bar.manage_requested.connect(self.open_models_dialog)
         self.privacy_button.clicked.connect(self.open_privacy_dialog)
+        self.documents.status_message.connect(self.statusBar().showMessage)
+        self.documents.error_raised.connect(self._on_op_failed)
         self.settings_button.clicked.connect(self.open_settings_dialog)
         self.lock_button.clicked.connect(self.lock)
         self.locker.locked.connect(self._on_locker_locked)
@@ -269,6 +290,7 @@ class MainWindow(QMainWindow):
             "undo": self._undo_delete,
             "lock": self.lock,
             "settings": self.open_settings_dialog,
+            "library": self.open_library_dialog,
             "copy": self.copy_last_answer,
             "sidebar": self.sidebar_button.toggle,
             "help": self.show_shortcuts,
@@ -368,9 +390,24 @@ class MainWindow(QMainWindow):
         self.undo_button.hide()
         self.statusBar().clearMessage()
 
-    def _on_session_returned(self, text: str) -> None:
+    def _on_session_returned(self, text: str, files: tuple[Path, ...]) -> None:
         if not self.composer.text().strip():
             self.composer.set_text(text)
+            self.composer.attach(files)
+
+    def open_library_dialog(self) -> LibraryDialog | None:
+        """Ctrl+D: the person's libraries of documents."""
+        return None if self.locker.is_locked else self.documents.open_library_dialog()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if not self.locker.is_locked and dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event.mimeData())
+        if paths and not self.locker.is_locked:
+            event.acceptProposedAction()
+            self.composer.attach(paths)
 
     def copy_last_answer(self) -> None:
         answers = [w for w in self.transcript.messages() if w.role() == "assistant"]
@@ -565,12 +602,14 @@ class MainWindow(QMainWindow):
         self.statusBar().hide()
         self.setWindowTitle("Hearth")
         self.privacy.close_dialog()
+        self.documents.close_dialogs()
         for dialog in (self._models_dialog, self.settings_flow.dialog):
             if dialog is not None and shiboken6.isValid(dialog):
                 dialog.reject()
 
     def _on_locker_unlocked(self) -> None:
         self.pages.setCurrentWidget(self.splitter)
+        self.documents.refresh_libraries()
         self.statusBar().show()
         self.composer.focus_input()
 

@@ -15,6 +15,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Ctrl+Z", "undo", "Undo deleting a conversation (while offered)"),
     ("Ctrl+L", "lock", "Lock Hearth"),
     ("Ctrl+,", "settings", "Settings"),
+    ("Ctrl+D", "library", "Library: your documents, to ask about"),
     ("Ctrl+Shift+C", "copy", "Copy the last answer"),
     ("Ctrl+B", "sidebar", "Show or hide the conversations"),
     ("Ctrl+/", "help", "Show these shortcuts"),

@@ -224,6 +224,13 @@ QTextBrowser {{ border: none; background: transparent; padding: 0; }}
 #thinkingSection QPlainTextEdit {{ background: transparent; color: {t.muted};
     border: none; border-left: 2px solid {t.border}; padding-left: {s_s}; }}
 #thinkingSection QToolButton {{ color: {t.muted}; }}
+#attachmentChip {{ background: {t.surface}; border: 1px solid {t.border};
+    border-radius: {r_small}; }}
+#attachmentChip QToolButton {{ padding: 0; }}
+QPushButton#sourceButton {{ background: {t.surface}; color: {t.muted};
+    border-radius: {r_small}; padding: {px(0.1)} {s_s}; }}
+QPushButton#sourceButton[cited="true"] {{ color: {t.text}; border-color: {t.accent}; }}
+QPushButton#sourceButton:hover {{ background: {t.hover}; color: {t.text}; }}
 #welcomeTitle {{ font-size: {px(TYPE["title"])}; font-weight: 600; }}
 #lockScreen {{ background: {t.window}; }}
 """

@@ -1,12 +1,22 @@
 """Where the person writes: Enter sends, Shift+Enter starts a new line, Esc stops a reply, Up in
-an empty box edits the last message."""
+an empty box edits the last message. Files are attached with the attach button or dropped on
+the box, and shown as chips above it."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QPalette, QResizeEvent
+from PySide6.QtCore import QEvent, QMimeData, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QDragEnterEvent,
+    QDropEvent,
+    QKeyEvent,
+    QKeySequence,
+    QPalette,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -19,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import theme
+from desktop.widgets.attachment_chips import MAX_ATTACHMENTS, AttachmentChipsWidget
 
 MIN_LINES = 1
 MAX_LINES = 10
@@ -26,6 +37,16 @@ MAX_LINES = 10
 DRAFT_PAUSE_MS = 300
 # From this share of the context on, the token count is shown as a warning.
 WARN_AT = 0.9
+FOLDER_REFUSED = (
+    "A folder cannot be attached to a message: add it to a library instead (Library, Ctrl+D)."
+)
+
+
+def dropped_paths(mime: QMimeData) -> list[Path]:
+    """The local files and folders in a drag (links to web pages are not files)."""
+    if not mime.hasUrls():
+        return []
+    return [Path(url.toLocalFile()) for url in mime.urls() if url.isLocalFile()]
 
 
 class _ComposerEdit(QPlainTextEdit):
@@ -35,6 +56,17 @@ class _ComposerEdit(QPlainTextEdit):
     submitted = Signal()
     escaped = Signal()
     up_at_start = Signal()  # Up with the cursor on the first line
+    files_dropped = Signal(object)  # list[Path]: files dropped here attach, not paste a path
+
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return bool(dropped_paths(source)) or super().canInsertFromMimeData(source)
+
+    def insertFromMimeData(self, source: QMimeData) -> None:
+        paths = dropped_paths(source)
+        if paths:
+            self.files_dropped.emit(paths)
+        else:
+            super().insertFromMimeData(source)
 
     def event(self, event: QEvent) -> bool:
         # Ctrl+Z with nothing to undo here is the window's (undo a deleted conversation).
@@ -68,9 +100,11 @@ class ComposerWidget(QWidget):
     """A rounded box that grows with its text; Send (disabled while empty) turns into Stop
     while a reply streams; an attach button; and the context use ("N / M tokens") that the
     window keeps current as the person types. It stays editable while a model loads or a
-    reply streams; only sending waits (``set_busy``)."""
+    reply streams; only sending waits (``set_busy``). ``send_requested`` carries the text and
+    the attached files, which then leave the box with it."""
 
-    send_requested = Signal(str)
+    send_requested = Signal(str, object)  # text, tuple[Path, ...] of attached files
+    attach_refused = Signal(str)  # why something dropped was not attached
     stop_requested = Signal()
     draft_changed = Signal(str)  # the text, once typing pauses (for the live token count)
     attach_requested = Signal()
@@ -92,8 +126,12 @@ class ComposerWidget(QWidget):
         self.stop_button.setEnabled(False)
         self.stop_button.hide()
         self.attach_button = _round_button("attach", "Attach files")
-        self.attach_button.setToolTip("Attach files (arrives with private documents)")
-        self.attach_button.setEnabled(False)
+        self.attach_button.setToolTip(
+            "Attach files to this question (or drop them here). They are read on this "
+            "computer and kept, encrypted, with the conversation."
+        )
+        self.chips = AttachmentChipsWidget()
+        self.setAcceptDrops(True)
         self.token_label = QLabel()
         self.token_label.setObjectName("tokenLabel")
         self.token_label.setAccessibleName("Context used")
@@ -110,6 +148,7 @@ class ComposerWidget(QWidget):
         self.send_button.clicked.connect(self._on_send_button_clicked)
         self.stop_button.clicked.connect(self.stop_requested)
         self.attach_button.clicked.connect(self.attach_requested)
+        self.text_edit.files_dropped.connect(self.attach)
 
         self.frame = QFrame()
         self.frame.setObjectName("composerFrame")
@@ -118,8 +157,9 @@ class ComposerWidget(QWidget):
         pad = theme.em(self, 0.4)
         inner.setContentsMargins(pad, pad, pad, pad)
         inner.setSpacing(0)
+        inner.addWidget(self.chips)
         inner.addWidget(self.text_edit)
-        row = QHBoxLayout()
+        self._tools = row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.attach_button)
         row.addStretch(1)
@@ -154,6 +194,11 @@ class ComposerWidget(QWidget):
             button.setIconSize(QSize(size, size))
             side = theme.em(self, 1.8)
             button.setFixedSize(side, side)
+        self.chips.restyle()
+
+    def add_tool(self, widget: QWidget) -> None:
+        """A control beside the attach button (the library picker)."""
+        self._tools.insertWidget(1, widget)
 
     # -- public API -----------------------------------------------------------------------------
 
@@ -165,6 +210,31 @@ class ComposerWidget(QWidget):
 
     def clear(self) -> None:
         self.text_edit.clear()
+
+    def attachments(self) -> list[Path]:
+        return self.chips.paths()
+
+    def attach(self, paths: Iterable[Path]) -> None:
+        """Attach these files to the question being written; a folder is refused (with
+        ``attach_refused``), as are files beyond MAX_ATTACHMENTS."""
+        paths = list(paths)
+        files = [p for p in paths if not p.is_dir()]
+        if len(files) < len(paths):
+            self.attach_refused.emit(FOLDER_REFUSED)
+        added = self.chips.add(files)
+        if len(added) < len(files) and len(self.chips.paths()) >= MAX_ATTACHMENTS:
+            self.attach_refused.emit(f"A question takes up to {MAX_ATTACHMENTS} files.")
+        self.focus_input()
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if dropped_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.attach(paths)
 
     def focus_input(self) -> None:
         self.text_edit.setFocus()
@@ -219,8 +289,10 @@ class ComposerWidget(QWidget):
         text = self.text().strip()
         if not text or self._busy:
             return
+        files = tuple(self.chips.paths())
         self.text_edit.clear()
-        self.send_requested.emit(text)
+        self.chips.clear()
+        self.send_requested.emit(text, files)
 
     def _update_send_button(self) -> None:
         self.send_button.setEnabled(not self._busy and bool(self.text().strip()))

@@ -17,9 +17,11 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.settings import LoadSettings
+from desktop.workers.documents import NONE_READ, STOPPED_READING, SharedEmbedder, read_attachments
 from engine.catalog import load_catalog
 from engine.catalog.installed import resolve
 from engine.chat import Chat, Turn
+from engine.docs import DocumentFinder
 from engine.errors import HearthError
 from engine.inference import (
     Answer,
@@ -66,6 +68,10 @@ class TurnRequest:
     text: str = ""
     message_id: int | None = None
     system_prompt: str = ""  # for a new conversation, made by this send
+    attachments: tuple[Path, ...] = ()  # files attached to the question (send)
+    # The library the conversation answers from, as the window shows it (a new
+    # conversation's is stored when the send makes it).
+    library_id: int | None = None
     id: int = field(default_factory=lambda: next(_request_ids))
     control: GenerationControl = field(default_factory=GenerationControl, compare=False)
 
@@ -84,12 +90,14 @@ class TitleRequest:
 class TurnOutcome:
     """How a turn ended. ``reply`` has the engine's statistics when generation finished;
     ``saved`` is the stored reply (None when nothing could be stored); ``error`` is for the
-    person (never chat text)."""
+    person (never chat text); ``unsent``: the question was not stored nor sent (its attached
+    files could not be read), so it goes back to the person."""
 
     status: Status
     reply: Reply | None = None
     saved: Message | None = None
     error: str = ""
+    unsent: bool = False
 
 
 class InferenceWorker(QObject):
@@ -108,10 +116,14 @@ class InferenceWorker(QObject):
     turn_ended = Signal(int, object)  # request id, TurnOutcome: once per request, always
     tokens_counted = Signal(str, int)  # the text counted, its tokens as a question
     title_written = Signal(int)  # a conversation the model has just named
+    activity_changed = Signal(int, str)  # request id, what is being done before the answer
+    attachment_failed = Signal(int, str)  # request id, why one attached file was not read
+    sources_found = Signal(int, object)  # request id, the numbered passages (list[Source])
 
-    def __init__(self, store: ConversationStore) -> None:
+    def __init__(self, store: ConversationStore, embedder: SharedEmbedder | None = None) -> None:
         super().__init__()
         self._store = store
+        self._embedder = embedder
         self._session: ModelSession | None = None
 
     @Slot(str, object)
@@ -151,12 +163,18 @@ class InferenceWorker(QObject):
             self._session,
             request.conversation_id,
             system_prompt=request.system_prompt,
+            finder=self._finder(request),
         )
         try:
-            turn = _make_turn(chat, request)
+            attached = self._prepare_documents(chat, request)
+            if isinstance(attached, TurnOutcome):
+                return attached
+            turn = _make_turn(chat, request, attached)
         except (HearthError, ValueError) as exc:
             return TurnOutcome("error", error=getattr(exc, "full_message", str(exc)))
         self.turn_started.emit(request.id, turn.question, turn.reply_id)
+        if turn.sources:
+            self.sources_found.emit(request.id, list(turn.sources))
         try:
             self._stream(request.id, turn)
         except HearthError as exc:
@@ -166,6 +184,58 @@ class InferenceWorker(QObject):
             return TurnOutcome("error", turn.result, turn.reply, UNEXPECTED)
         cancelled = turn.result is None or turn.result.finish_reason is FinishReason.CANCELLED
         return TurnOutcome("interrupted" if cancelled else "done", turn.result, turn.reply)
+
+    def _finder(self, request: TurnRequest) -> DocumentFinder | None:
+        """A finder when documents are in play: attached files (now or earlier in the
+        conversation) or a library to answer from."""
+        conversation = request.conversation_id
+        in_play = (
+            bool(request.attachments)
+            or request.library_id is not None
+            or (conversation is not None and self._store.find_attachments(conversation) is not None)
+        )
+        if not in_play:
+            return None
+        embedder = None
+        if self._embedder is not None:
+            if not self._embedder.loaded:
+                self.activity_changed.emit(request.id, "Loading the embedding model")
+            embedder = self._embedder.get()
+        return DocumentFinder(self._store, embedder)
+
+    def _prepare_documents(self, chat: Chat, request: TurnRequest) -> list[int] | TurnOutcome:
+        """Before a send: a new conversation's library is stored with it, and the attached
+        files are read. Returns the attached documents' ids, or the outcome of a question
+        that is not sent (no file could be read, or Stop was pressed meanwhile); a
+        conversation made only for it is deleted again."""
+        if request.kind is not TurnKind.SEND or not (
+            request.attachments or request.library_id is not None
+        ):
+            return []
+        made = request.conversation_id is None
+        conversation = chat.ensure_conversation(request.text)
+        if made and request.library_id is not None:
+            self._store.set_conversation_library(conversation, request.library_id)
+        if not request.attachments:
+            return []
+        finder = chat.finder
+        result = read_attachments(
+            self._store,
+            conversation,
+            request.attachments,
+            embedder=finder.embedder if isinstance(finder, DocumentFinder) else None,
+            cancelled=lambda: request.control.cancelled,
+            told=lambda text: self.activity_changed.emit(request.id, text),
+        )
+        for problem in result.problems:
+            self.attachment_failed.emit(request.id, problem)
+        if result.document_ids and not result.cancelled:
+            return result.document_ids
+        if made:
+            self._store.delete_conversation(conversation)
+        if result.cancelled:
+            return TurnOutcome("interrupted", error=STOPPED_READING, unsent=True)
+        return TurnOutcome("error", error=NONE_READ, unsent=True)
 
     def _stream(self, request_id: int, turn: Turn) -> None:
         for chunk in turn:
@@ -226,11 +296,11 @@ class InferenceWorker(QObject):
             session.close()
 
 
-def _make_turn(chat: Chat, request: TurnRequest) -> Turn:
+def _make_turn(chat: Chat, request: TurnRequest, attached: list[int]) -> Turn:
     """Raises: HearthError, ValueError (the request no longer fits the stored messages)."""
     control, options = request.control, request.options
     if request.kind is TurnKind.SEND:
-        return chat.send(request.text, options, control)
+        return chat.send(request.text, options, control, attached=attached)
     if request.message_id is None:
         raise ValueError("this request needs a message")
     if request.kind is TurnKind.REGENERATE:

@@ -23,7 +23,7 @@ def test_enter_sends_the_text_and_clears_the_box(qtbot: QtBot, composer: Compose
     qtbot.keyClicks(composer.text_edit, "Why is the sky blue?")
     with qtbot.waitSignal(composer.send_requested) as sent:
         qtbot.keyClick(composer.text_edit, Qt.Key.Key_Return)
-    assert sent.args == ["Why is the sky blue?"]
+    assert sent.args == ["Why is the sky blue?", ()]
     assert composer.text() == ""
 
 
@@ -35,7 +35,7 @@ def test_shift_enter_starts_a_new_line_and_sends_nothing(qtbot: QtBot, composer:
     assert composer.text() == "first\nsecond"
     with qtbot.waitSignal(composer.send_requested) as sent:
         qtbot.keyClick(composer.text_edit, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
-    assert sent.args == ["first\nsecond"]
+    assert sent.args == ["first\nsecond", ()]
 
 
 def test_blank_text_is_not_sent(qtbot: QtBot, composer: ComposerWidget):
