@@ -10,8 +10,10 @@ keychain. Each check is reported with its outcome and what it saw:
    keyed with a throwaway passphrase: the OS keychain may be absent in a bundle test); the
    file is not plain SQLite, the prompt appears nowhere in it, it reads back with the
    passphrase and refuses a wrong one;
-4. the egress ledger recorded no network attempt, allowed or blocked, during the test;
-5. where ``strace`` exists (Linux), the checks run again in a child process traced with
+4. a PDF and a Word file written in the temporary folder are read (the bundled readers),
+   indexed into that store and found by keyword search; their text is not in the file;
+5. the egress ledger recorded no network attempt, allowed or blocked, during the test;
+6. where ``strace`` exists (Linux), the checks run again in a child process traced with
    ``strace -f -e trace=network``, and the kernel saw no internet socket call.
 
 The person's own profile (database, keychain, settings) is never read or written.
@@ -79,6 +81,8 @@ ANSWER = "answer"
 STORE = "encrypted store"
 LEDGER = "egress ledger"
 KERNEL = "kernel trace"
+DOCUMENTS = "private documents"
+DOCUMENT_MARK = "Hearth self-test document: the boiler is serviced in October."
 REQUIRED = frozenset({POLICY, MODEL, ANSWER, STORE, LEDGER})
 
 
@@ -168,6 +172,33 @@ class _Run:
         shown = " ".join(self.answer.split())
         return f"{len(parts)} pieces: “{shown[:70]}{'…' if len(shown) > 70 else ''}”"
 
+    def documents(self) -> str:
+        from engine.docs import add_sources, search, update_library  # noqa: PLC0415
+        from engine.storage import open_store  # noqa: PLC0415
+
+        if self.conversation_id is None:
+            raise _Failed("skipped: the store check had nothing to work on")
+        folder = self.database.parent / "documents"
+        folder.mkdir()
+        _write_pdf(folder / "selftest.pdf", DOCUMENT_MARK)
+        _write_docx(folder / "selftest.docx", DOCUMENT_MARK)
+        with open_store(self.database, passphrase=self.passphrase) as store:
+            library = store.create_library("self-test")
+            add_sources(store, library, [folder])
+            report = update_library(store, library)
+            problems = [r.problem for r in report.results if r.outcome == "failed"]
+            if problems or report.count("indexed") != 2:
+                raise _Failed(f"{report.count('indexed')} of 2 read: {'; '.join(problems)}")
+            hits = search(store, [library], "When is the boiler serviced?")
+        found = {Path(h.passage.path).name for h in hits}
+        if found != {"selftest.pdf", "selftest.docx"}:
+            raise _Failed(f"the search found {sorted(found)}, not both files")
+        needle = b"boiler is serviced"
+        for path in self.database.parent.iterdir():
+            if path.is_file() and needle in path.read_bytes():
+                raise _Failed(f"the document text is in plain text in {path.name}")
+        return "a PDF and a Word file read, indexed in the encrypted store and found"
+
     def store(self) -> str:
         from engine.policy.privacy_check import check_database  # noqa: PLC0415
         from engine.storage import WrongKey, open_store  # noqa: PLC0415
@@ -198,6 +229,44 @@ class _Run:
             f"SQLCipher file of {size:,} bytes in a temporary folder: not plain SQLite, "
             "prompt not in it, read back with the passphrase, wrong one refused"
         )
+
+
+def _write_pdf(path: Path, text: str) -> None:
+    """A one-page PDF whose page shows ``text`` (Helvetica), written with pypdf's objects
+    (``_add_object`` is how pypdf 7 registers an indirect object; the version is pinned)."""
+    from pypdf import PdfWriter  # noqa: PLC0415
+    from pypdf.generic import (  # noqa: PLC0415
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+    )
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(width=612, height=792)
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    page[NameObject("/Resources")] = DictionaryObject(
+        {NameObject("/Font"): DictionaryObject({NameObject("/F1"): writer._add_object(font)})}
+    )
+    content = DecodedStreamObject()
+    escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    content.set_data(f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode("latin-1"))
+    page[NameObject("/Contents")] = writer._add_object(content)
+    with path.open("wb") as f:
+        writer.write(f)
+
+
+def _write_docx(path: Path, text: str) -> None:
+    import docx  # noqa: PLC0415
+
+    document = docx.Document()
+    document.add_paragraph(text)
+    document.save(str(path))
 
 
 def _network_entries(mark: int) -> list[str]:
@@ -298,6 +367,7 @@ def run_self_test(relaunch: Sequence[str] | None = None) -> SelfTestResult:
             _timed(MODEL, run.model),
             _timed(ANSWER, run.answer_and_store),
             _timed(STORE, run.store),
+            _timed(DOCUMENTS, run.documents),
         ]
     if engine.policy.is_installed():
         checks.append(_ledger_check(mark))

@@ -63,6 +63,7 @@ def check_lines(stdout: str) -> dict[str, str]:
                 selftest.MODEL,
                 selftest.ANSWER,
                 selftest.STORE,
+                selftest.DOCUMENTS,
                 selftest.LEDGER,
                 selftest.KERNEL,
             ):
@@ -78,7 +79,14 @@ def test_self_test_passes_headless_and_touches_no_profile(
     done = self_test(code=RUN_AND_REPORT_QT)
     assert done.returncode == 0, done.stdout + done.stderr
     checks = check_lines(done.stdout)
-    required = {selftest.POLICY, selftest.MODEL, selftest.ANSWER, selftest.STORE, selftest.LEDGER}
+    required = {
+        selftest.POLICY,
+        selftest.MODEL,
+        selftest.ANSWER,
+        selftest.STORE,
+        selftest.DOCUMENTS,
+        selftest.LEDGER,
+    }
     assert {name: checks.get(name) for name in required} == dict.fromkeys(required, "PASS")
     expected_kernel = "PASS" if shutil.which("strace") else "SKIP"
     assert checks[selftest.KERNEL] == expected_kernel
@@ -100,7 +108,7 @@ def test_hearth_command_fails_without_the_starter_model(tmp_path: Path):
     assert checks[selftest.ANSWER] == "FAIL"
     assert checks[selftest.STORE] == "FAIL"
     assert "15 bytes, the catalog says 98,362,432" in done.stdout
-    assert "Result: FAIL (starter model, answer, encrypted store)" in done.stdout
+    assert "Result: FAIL (starter model, answer, encrypted store, private documents)" in done.stdout
 
 
 def test_ledger_check_fails_on_a_network_attempt():
