@@ -12,12 +12,20 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QObject, QThread, QTimer, Signal
 
+from desktop._turn_view import (
+    Branches,
+    ReplyStream,
+    Shown,
+    path_and_branches,
+    placeholder_ids,
+    shown,
+    tokens_used,
+)
 from desktop.background import BackgroundOp
 from desktop.settings import LoadSettings
 from desktop.widgets.transcript_view import TranscriptView
@@ -31,35 +39,13 @@ from desktop.workers.inference_worker import (
 )
 from engine.errors import HearthError
 from engine.inference import GenerationOptions, Notice
-from engine.storage import ConversationStore, Message, StoreOwner
+from engine.storage import Message, StoreOwner
 from engine.storage.types import Source
 
 T = TypeVar("T")
 
 # Repaint streaming text at most this often (about 30 times a second).
 FLUSH_INTERVAL_MS = 33
-
-Branches = dict[int, tuple[int, int]]
-Shown = tuple[list[Message], Branches, dict[int, list[Source]]]  # path, versions, sources
-
-
-def placeholder_ids(request: TurnRequest) -> tuple[int, int]:
-    """(question, reply) ids for a turn's widgets until the stored ids arrive. Stored ids are
-    positive, so a negative id can never name a stored message."""
-    return -2 * request.id - 1, -2 * request.id
-
-
-@dataclass
-class _Stream:
-    """The turn the model thread is working on."""
-
-    request: TurnRequest
-    question_key: int | None  # the question widget's id (None: the turn asks no new question)
-    reply_key: int  # the reply widget's id: a placeholder until turn_started
-    conversation_id: int | None
-    pending: list[tuple[str, str]] = field(default_factory=list)  # ("thinking"|"answer", text)
-    missed: bool = False  # some text found no view (it was reopened or closed meanwhile)
-    sources: list[Source] = field(default_factory=list)  # the passages the reply was given
 
 
 class ChatSession(QObject):
@@ -98,7 +84,7 @@ class ChatSession(QObject):
         self._view = 0  # counts views opened, so late results for an older one are dropped
         self._ready = False
         self._n_ctx = 0
-        self._stream: _Stream | None = None
+        self._stream: ReplyStream | None = None
         self._waiting: deque[TurnRequest] = deque()
         # Each waiting turn's (question id, reply id, view) in the transcript.
         self._keys: dict[int, tuple[int | None, int, int]] = {}
@@ -278,7 +264,7 @@ class ChatSession(QObject):
                 if target.id not in {m.id for m in store.active_path(conversation_id)}:
                     store.switch_branch(target.id)  # a hit on another branch: show that one
             library = store.conversation_library(conversation_id)
-            return _shown(store, conversation_id), None if library is None else library.id
+            return shown(store, conversation_id), None if library is None else library.id
 
         def show(result: tuple[Shown, int | None]) -> None:
             if self._view != view:
@@ -287,7 +273,7 @@ class ChatSession(QObject):
             self._set_library(library_id)
             self._transcript.set_messages(path, branches, focus=scroll_to, sources=sources)
             self.transcript_shown.emit(True)
-            self._set_used(_tokens_used(path))
+            self._set_used(tokens_used(path))
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
                 self._transcript.ensureWidgetVisible(w)
                 w.mark()
@@ -326,7 +312,7 @@ class ChatSession(QObject):
         def switch() -> Shown:
             siblings = store.siblings(message_id)
             store.switch_branch(siblings[max(0, min(index, len(siblings) - 1))].id)
-            return _shown(store, conversation_id)
+            return shown(store, conversation_id)
 
         def show(result: Shown) -> None:
             if self._view == view:
@@ -475,7 +461,9 @@ class ChatSession(QObject):
         if view != self._view:  # asked in a view that is gone: it waited, so it never ran
             self._dispatch()
             return
-        self._stream = _Stream(request, question_key, reply_key, request.conversation_id)
+        self._stream = ReplyStream(
+            request, self._transcript, question_key, reply_key, request.conversation_id
+        )
         self._flush_timer.start()
         self._run_requested.emit(request)
 
@@ -489,7 +477,7 @@ class ChatSession(QObject):
 
     # -- from the model thread ------------------------------------------------------------------
 
-    def _current(self, request_id: int) -> _Stream | None:
+    def _current(self, request_id: int) -> ReplyStream | None:
         stream = self._stream
         return stream if stream is not None and stream.request.id == request_id else None
 
@@ -497,14 +485,7 @@ class ChatSession(QObject):
         stream = self._current(request_id)
         if stream is None:
             return
-        stream.conversation_id = question.conversation_id
-        if (w := self._transcript.message_widget(stream.reply_key)) is not None:
-            w.set_message_id(reply_id)
-        if stream.question_key is not None and (
-            q := self._transcript.message_widget(stream.question_key)
-        ):
-            q.set_message_id(question.id)
-        stream.reply_key, stream.question_key = reply_id, question.id
+        stream.stored(question, reply_id)
         if stream.request.conversation_id is None:
             # A new chat was just stored: it is the open one if the person is still there.
             if self._conversation_id is None and self._transcript.message_widget(reply_id):
@@ -515,62 +496,31 @@ class ChatSession(QObject):
                     self.choose_library(chosen)
             self.conversations_changed.emit()
 
+    # The model thread's news of the reply, queued to these slots (so they run here).
+
     def _on_worker_text_received(self, request_id: int, kind: str, text: str) -> None:
-        stream = self._current(request_id)
-        if stream is None:
-            return
-        pending = stream.pending
-        if pending and pending[-1][0] == kind:
-            pending[-1] = (kind, pending[-1][1] + text)
-        else:
-            pending.append((kind, text))
+        if stream := self._current(request_id):
+            stream.add_text(kind, text)
 
     def _flush(self) -> None:
-        """Hand what arrived since the last flush to the view: one update per batch."""
-        stream = self._stream
-        if stream is None:
-            return
-        if not stream.pending:
-            done, total = stream.request.control.prompt_progress
-            if total and (widget := self._transcript.message_widget(stream.reply_key)):
-                widget.set_prompt_progress(done, total)  # a long prompt is being read
-            return
-        pending, stream.pending = stream.pending, []
-        widget = self._transcript.message_widget(stream.reply_key)
-        if widget is None:
-            stream.missed = True
-            return
-        for kind, text in pending:
-            if kind == "thinking":
-                widget.append_thinking(text)
-            else:
-                widget.append_answer(text)
+        if self._stream is not None:
+            self._stream.flush()
 
     def _on_worker_notice_received(self, request_id: int, notice: Notice) -> None:
-        stream = self._current(request_id)
-        if stream is None:
-            return
-        self._flush()
-        if (widget := self._transcript.message_widget(stream.reply_key)) is not None:
-            widget.add_notice(notice)
+        if stream := self._current(request_id):
+            stream.notice(notice)
 
     def _on_worker_activity_changed(self, request_id: int, text: str) -> None:
-        stream = self._current(request_id)
-        if stream is not None and (w := self._transcript.message_widget(stream.reply_key)):
-            w.set_activity(text)
+        if stream := self._current(request_id):
+            stream.activity(text)
 
     def _on_worker_attachment_failed(self, request_id: int, problem: str) -> None:
-        stream = self._current(request_id)
-        if stream is not None and (w := self._transcript.message_widget(stream.reply_key)):
-            w.add_note(problem)
+        if stream := self._current(request_id):
+            stream.note(problem)
 
     def _on_worker_sources_found(self, request_id: int, sources: list[Source]) -> None:
-        stream = self._current(request_id)
-        if stream is None:
-            return
-        stream.sources = sources
-        if (widget := self._transcript.message_widget(stream.reply_key)) is not None:
-            widget.set_sources(sources)
+        if stream := self._current(request_id):
+            stream.set_sources(sources)
 
     def _on_worker_turn_ended(self, request_id: int, outcome: TurnOutcome) -> None:
         stream = self._current(request_id)
@@ -579,16 +529,7 @@ class ChatSession(QObject):
         self._flush()
         self._flush_timer.stop()
         self._stream = None
-        widget = self._transcript.message_widget(stream.reply_key)
-        if widget is not None:
-            if stream.missed and outcome.saved is not None:
-                self._transcript.replace_message(outcome.saved)  # show all that was stored
-                if stream.sources and (w := self._transcript.message_widget(stream.reply_key)):
-                    w.set_sources(stream.sources)
-            else:
-                widget.finish(outcome.status, outcome.reply.stats if outcome.reply else None)
-            if outcome.error and (w := self._transcript.message_widget(stream.reply_key)):
-                w.show_error(outcome.error)
+        stream.finish(outcome)
         if outcome.unsent:  # nothing was stored: the question and its files go back
             self.returned.emit(stream.request.text, stream.request.attachments)
         if outcome.reply is not None:
@@ -639,37 +580,7 @@ class ChatSession(QObject):
                     if message.stats is not None:
                         w.set_stats(message.stats)
 
-        self._store_op(lambda: _path_and_branches(store, conversation_id), show)
+        self._store_op(lambda: path_and_branches(store, conversation_id), show)
 
     def _store_op(self, fn: Callable[[], T], on_success: Callable[[T], object]) -> None:
         BackgroundOp(self, fn).success(on_success).failure(self.error_raised.emit).run(self._owner)
-
-
-def _tokens_used(path: list[Message]) -> int:
-    """What the conversation's last reply took of the context (prompt and reply)."""
-    for m in reversed(path):
-        if m.role == "assistant" and m.stats is not None:
-            return (m.stats.prompt_tokens or 0) + (m.stats.generated_tokens or 0)
-    return 0
-
-
-def _shown(store: ConversationStore, conversation_id: int) -> Shown:
-    """What the transcript shows of a conversation: its active path, the versions of its
-    messages, and the passages its replies were given. Runs on the store's owner thread."""
-    path, branches = _path_and_branches(store, conversation_id)
-    replies = [m.id for m in path if m.role == "assistant"]
-    return path, branches, store.sources_for(replies) if replies else {}
-
-
-def _path_and_branches(
-    store: ConversationStore, conversation_id: int
-) -> tuple[list[Message], Branches]:
-    """A conversation's active path, and (index among siblings, count) for each message of it
-    that has siblings. Runs on the store's owner thread."""
-    path = store.active_path(conversation_id)
-    branches = {}
-    for m in path:
-        siblings = store.siblings(m.id)
-        if len(siblings) > 1:
-            branches[m.id] = ([s.id for s in siblings].index(m.id), len(siblings))
-    return path, branches

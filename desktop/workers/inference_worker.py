@@ -158,14 +158,14 @@ class InferenceWorker(QObject):
     def _run(self, request: TurnRequest) -> TurnOutcome:
         if self._session is None:
             return TurnOutcome("error", error=NO_MODEL)
-        chat = Chat(
-            self._store,
-            self._session,
-            request.conversation_id,
-            system_prompt=request.system_prompt,
-            finder=self._finder(request),
-        )
         try:
+            chat = Chat(
+                self._store,
+                self._session,
+                request.conversation_id,
+                system_prompt=request.system_prompt,
+                finder=self._finder(request),
+            )
             attached = self._prepare_documents(chat, request)
             if isinstance(attached, TurnOutcome):
                 return attached
@@ -219,14 +219,19 @@ class InferenceWorker(QObject):
         if not request.attachments:
             return []
         finder = chat.finder
-        result = read_attachments(
-            self._store,
-            conversation,
-            request.attachments,
-            embedder=finder.embedder if isinstance(finder, DocumentFinder) else None,
-            cancelled=lambda: request.control.cancelled,
-            told=lambda text: self.activity_changed.emit(request.id, text),
-        )
+        try:
+            result = read_attachments(
+                self._store,
+                conversation,
+                request.attachments,
+                embedder=finder.embedder if isinstance(finder, DocumentFinder) else None,
+                cancelled=lambda: request.control.cancelled,
+                told=lambda text: self.activity_changed.emit(request.id, text),
+            )
+        except HearthError:
+            if made:
+                self._store.delete_conversation(conversation)
+            raise
         for problem in result.problems:
             self.attachment_failed.emit(request.id, problem)
         if result.document_ids and not result.cancelled:
