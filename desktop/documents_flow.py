@@ -1,11 +1,14 @@
 """Private documents in the window: attaching files to a question (Qt's own file dialog, or a
-drop), the Library dialog, the “Answer from” picker, and a reply's sources (the passage, then
-its original file, opened only after asking)."""
+drop anywhere on the window), the Library dialog, the “Answer from” picker, and a reply's
+sources (the passage, then its original file, opened only after asking)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialog, QFileDialog, QWidget
 
 from desktop.background import BackgroundOp
@@ -13,7 +16,7 @@ from desktop.chat_session import ChatSession
 from desktop.dialogs.file_dialogs import choose_paths
 from desktop.dialogs.library_dialog import LibraryDialog
 from desktop.dialogs.passage_dialog import PassageDialog
-from desktop.widgets.composer import ComposerWidget
+from desktop.widgets.composer import ComposerWidget, dropped_paths
 from desktop.widgets.library_picker import LibraryPickerWidget
 from desktop.widgets.transcript_view import TranscriptView
 from engine.catalog import Catalog
@@ -35,8 +38,10 @@ class DocumentsFlow(QObject):
         picker: LibraryPickerWidget,
         transcript: TranscriptView,
         catalog: Catalog | None,
+        locked: Callable[[], bool],
     ) -> None:
         super().__init__(window)
+        self._locked = locked
         self._owner = owner
         self._session = session
         self._composer = composer
@@ -52,6 +57,19 @@ class DocumentsFlow(QObject):
         picker.manage_requested.connect(self.open_library_dialog)
         session.library_changed.connect(picker.set_current)
         transcript.source_activated.connect(self.show_source)
+        window.setAcceptDrops(True)  # files dropped anywhere on the chat attach to the question
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Drag enter, move and drop (QDropEvent is the base of all three) on the window itself.
+        if watched is self._window and isinstance(event, QDropEvent):
+            paths = [] if self._locked() else dropped_paths(event.mimeData())
+            if paths:
+                event.acceptProposedAction()
+                if event.type() == QEvent.Type.Drop:
+                    self._composer.attach(paths)
+                return True
+        return super().eventFilter(watched, event)
 
     def refresh_libraries(self) -> None:
         """List the person's libraries in the picker again."""

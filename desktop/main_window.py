@@ -18,8 +18,6 @@ from PySide6.QtCore import QByteArray, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QDesktopServices,
-    QDragEnterEvent,
-    QDropEvent,
     QGuiApplication,
     QKeySequence,
     QResizeEvent,
@@ -58,7 +56,7 @@ from desktop.settings import THEMES, AppSettings
 from desktop.settings_flow import SettingsFlow
 from desktop.shortcuts import SHORTCUTS, ShortcutsDialog
 from desktop.widgets._buttons import icon_button
-from desktop.widgets.composer import ComposerWidget, dropped_paths
+from desktop.widgets.composer import ComposerWidget
 from desktop.widgets.library_picker import LibraryPickerWidget
 from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.model_bar import ModelBarWidget
@@ -135,6 +133,7 @@ class MainWindow(QMainWindow):
             picker=self.library_picker,
             transcript=self.transcript,
             catalog=self._catalog,
+            locked=lambda: self.locker.is_locked,
         )
         self._connect()
         self._install_shortcuts()
@@ -157,7 +156,6 @@ class MainWindow(QMainWindow):
         self.composer = ComposerWidget()
         self.library_picker = LibraryPickerWidget()
         self.composer.add_tool(self.library_picker)
-        self.setAcceptDrops(True)  # files dropped anywhere on the chat attach to the question
         self.welcome = WelcomeWidget()
         self.welcome_label = self.welcome.advice_label
         self.model_bar = ModelBarWidget()
@@ -398,16 +396,6 @@ class MainWindow(QMainWindow):
     def open_library_dialog(self) -> LibraryDialog | None:
         """Ctrl+D: the person's libraries of documents."""
         return None if self.locker.is_locked else self.documents.open_library_dialog()
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if not self.locker.is_locked and dropped_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = dropped_paths(event.mimeData())
-        if paths and not self.locker.is_locked:
-            event.acceptProposedAction()
-            self.composer.attach(paths)
 
     def copy_last_answer(self) -> None:
         answers = [w for w in self.transcript.messages() if w.role() == "assistant"]

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import docx
 from fpdf import FPDF
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QWidget
 
 
 def write_pdf(path: Path, pages: list[str]) -> Path:
@@ -41,3 +44,14 @@ def dialog_traces(profile: Path) -> list[Path]:
     """Files a file dialog could leave in the profile: GTK's recently used list, Qt's own
     dialog history. The test profile's XDG folders are all under ``profile``."""
     return [*profile.rglob("recently-used.xbel"), *profile.rglob("QtProject.conf")]
+
+
+def drop(widget: QWidget, paths: list[Path]) -> None:
+    """What a drag of ``paths`` from a file manager delivers to ``widget``: enter, move, drop."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    at, copy = QPoint(10, 10), Qt.DropAction.CopyAction
+    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    QApplication.sendEvent(widget, QDragEnterEvent(at, copy, mime, buttons, keys))
+    QApplication.sendEvent(widget, QDragMoveEvent(at, copy, mime, buttons, keys))
+    QApplication.sendEvent(widget, QDropEvent(QPointF(at), copy, mime, buttons, keys))

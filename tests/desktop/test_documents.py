@@ -16,7 +16,7 @@ from desktop.dialogs.open_link_dialog import OpenLinkDialog
 from desktop.main_window import MainWindow
 from desktop.workers.documents import NONE_READ
 from engine.docs import add_sources, update_library
-from tests.desktop._documents import dialog_traces, write_pdf, write_scanned_pdf
+from tests.desktop._documents import dialog_traces, drop, write_pdf, write_scanned_pdf
 from tests.desktop.window_helpers import REPLY_MS, ask, db, shown
 
 
@@ -101,7 +101,8 @@ def test_an_unreadable_file_says_why_and_none_readable_sends_nothing(
     scan = write_scanned_pdf(tmp_path / "scan.pdf")
     notes = tmp_path / "notes.md"
     notes.write_text("# Boiler\n\nThe boiler is serviced every October.\n", encoding="utf-8")
-    window.composer.attach([scan, notes])
+    drop(window, [scan, notes])  # dropped on the window, not just the message box
+    assert window.composer.chips.names() == ["scan.pdf", "notes.md"]
     ask(qtbot, window, "When is the boiler serviced?")
     reply = window.transcript.messages()[1]
     assert "“scan.pdf” has no text layer" in reply.notes_label.text()

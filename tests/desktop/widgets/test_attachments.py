@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from desktop.widgets.composer import FOLDER_REFUSED, ComposerWidget
 from desktop.widgets.library_picker import MANAGE_TEXT, LibraryPickerWidget
+from tests.desktop._documents import drop
 
 
 @pytest.fixture
@@ -22,17 +21,6 @@ def composer(qtbot: QtBot) -> ComposerWidget:
     qtbot.addWidget(w)
     w.show()
     return w
-
-
-def _drop(widget, paths: list[Path]) -> None:
-    """What a drag from a file manager delivers: enter, move, drop."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    at, copy = QPoint(10, 10), Qt.DropAction.CopyAction
-    buttons, keys = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
-    QApplication.sendEvent(widget, QDragEnterEvent(at, copy, mime, buttons, keys))
-    QApplication.sendEvent(widget, QDragMoveEvent(at, copy, mime, buttons, keys))
-    QApplication.sendEvent(widget, QDropEvent(QPointF(at), copy, mime, buttons, keys))
 
 
 def test_chips_show_attached_files_and_can_be_removed(
@@ -63,11 +51,11 @@ def test_dropped_files_attach_and_a_folder_is_refused(
 ):
     tax = tmp_path / "tax.txt"
     tax.write_text("due in April", encoding="utf-8")
-    _drop(composer.text_edit.viewport(), [tax])  # on the text box: attached, not pasted as a path
+    drop(composer.text_edit.viewport(), [tax])  # on the text box: attached, not pasted as a path
     assert composer.chips.names() == ["tax.txt"]
     assert composer.text() == ""
     with qtbot.waitSignal(composer.attach_refused) as refused:
-        _drop(composer, [tmp_path])
+        drop(composer, [tmp_path])
     assert refused.args == [FOLDER_REFUSED]
     assert composer.chips.names() == ["tax.txt"]
 
