@@ -240,19 +240,23 @@ def _index_file(
     page_read: Callable[[int, int], None],
 ) -> FileResult:
     kind = kind_of(path) or "text"
-    try:
-        data = _read(path, stat)
-    except DocumentProblem as problem:
+
+    def failed(problem: str, digest: str = "") -> FileResult:
         store.save_failed_document(
             library.id,
             path,
             kind=kind,
             size=stat.st_size,
             mtime_ns=stat.st_mtime_ns,
-            sha256="",
-            problem=problem.full_message,
+            sha256=digest,
+            problem=problem,
         )
-        return FileResult(path, "failed", problem=problem.full_message)
+        return FileResult(path, "failed", problem=problem)
+
+    try:
+        data = _read(path, stat)
+    except DocumentProblem as problem:
+        return failed(problem.full_message)
     digest = hashlib.sha256(data).hexdigest()
     if record is not None and record.sha256 == digest and record.status == "indexed":
         store.move_document(record.id, path, stat.st_mtime_ns)  # touched, not changed
@@ -267,28 +271,9 @@ def _index_file(
         kind, pages, page_iter = read_pages(path, data)
         chunks = list(chunk_pages(_watched(page_iter, pages, cancelled, page_read)))
     except DocumentProblem as problem:
-        store.save_failed_document(
-            library.id,
-            path,
-            kind=kind,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            sha256=digest,
-            problem=problem.full_message,
-        )
-        return FileResult(path, "failed", problem=problem.full_message)
+        return failed(problem.full_message, digest)
     if not chunks:
-        empty = f"“{path.name}” contains no text."
-        store.save_failed_document(
-            library.id,
-            path,
-            kind=kind,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            sha256=digest,
-            problem=empty,
-        )
-        return FileResult(path, "failed", problem=empty)
+        return failed(f"“{path.name}” contains no text.", digest)
     store.save_document(
         library.id,
         path,

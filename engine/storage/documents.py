@@ -45,6 +45,10 @@ _DOCUMENT_COLUMNS = (
     "d.problem, (SELECT count(*) FROM chunks c WHERE c.document_id = d.id)"
 )
 _LIBRARY_COLUMNS = "id, name, conversation_id, embedder"
+_PASSAGE_SELECT = (
+    "SELECT c.id, c.document_id, d.path, c.page, c.text FROM chunks c "
+    "JOIN documents d ON d.id = c.document_id"
+)
 
 # Words that match nearly every passage add nothing to a keyword ranking but cost time.
 _STOPWORDS = frozenset(
@@ -464,9 +468,7 @@ class DocumentRoom:
         """A document's passages in reading order."""
         with self._reading() as db:
             rows = db.execute(
-                "SELECT c.id, c.document_id, d.path, c.page, c.text FROM chunks c "
-                "JOIN documents d ON d.id = c.document_id WHERE c.document_id = ? "
-                "ORDER BY c.ordinal",
+                f"{_PASSAGE_SELECT} WHERE c.document_id = ? ORDER BY c.ordinal",
                 (document_id,),
             ).fetchall()
         return [Passage(*r) for r in rows]
@@ -477,8 +479,7 @@ class DocumentRoom:
         """Passages of a library that have no vector from ``embedder`` yet."""
         with self._reading() as db:
             rows = db.execute(
-                "SELECT c.id, c.document_id, d.path, c.page, c.text FROM chunks c "
-                "JOIN documents d ON d.id = c.document_id "
+                f"{_PASSAGE_SELECT} "
                 "LEFT JOIN chunk_vectors v ON v.chunk_id = c.id AND v.embedder = ? "
                 "WHERE d.library_id = ? AND v.chunk_id IS NULL ORDER BY c.id LIMIT ?",
                 (embedder, library_id, limit),
@@ -579,8 +580,7 @@ class DocumentRoom:
         marks = ",".join("?" * len(chunk_ids))
         with self._reading() as db:
             rows = db.execute(
-                "SELECT c.id, c.document_id, d.path, c.page, c.text FROM chunks c "
-                f"JOIN documents d ON d.id = c.document_id WHERE c.id IN ({marks})",
+                f"{_PASSAGE_SELECT} WHERE c.id IN ({marks})",
                 tuple(chunk_ids),
             ).fetchall()
         found = {r[0]: Passage(*r) for r in rows}
