@@ -17,7 +17,7 @@ import numpy as np
 from engine.catalog.catalog import Catalog, CatalogModel
 from engine.catalog.installed import find_file
 from engine.inference._llama import NativeEmbedder
-from engine.storage.documents import quantize
+from engine.storage.passage_search import quantize
 
 EMBED_CONTEXT = 2048
 

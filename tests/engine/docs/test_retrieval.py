@@ -9,8 +9,8 @@ import pytest
 
 from engine.docs import add_sources, search, update_library
 from engine.docs.retrieval import fuse
-from engine.storage import ConversationStore, documents
-from engine.storage.documents import keyword_query, query_terms
+from engine.storage import ConversationStore, passage_search
+from engine.storage.passage_search import keyword_query, query_terms
 from engine.storage.types import ChunkText
 
 
@@ -127,7 +127,7 @@ def test_a_library_is_searched_alone_when_another_ranks_higher(store: Conversati
 
 
 def test_common_terms_are_left_out_in_a_large_library(store: ConversationStore, monkeypatch):
-    monkeypatch.setattr(documents, "PRUNE_FROM_PASSAGES", 10)
+    monkeypatch.setattr(passage_search, "PRUNE_FROM_PASSAGES", 10)
     library = store.create_library("Many")
     chunks = [ChunkText(0, f"report number {i} about the budget") for i in range(30)]
     chunks.append(ChunkText(0, "report about the heating boiler"))
@@ -142,7 +142,7 @@ def test_common_terms_are_left_out_in_a_large_library(store: ConversationStore, 
         chunks=chunks,
     )
     with store._reading() as db:
-        assert documents._informative(db, ["report", "boiler"]) == ["boiler"]
-        assert documents._informative(db, ["report", "budget"]) == ["report", "budget"]
+        assert passage_search._informative(db, ["report", "boiler"]) == ["boiler"]
+        assert passage_search._informative(db, ["report", "budget"]) == ["report", "budget"]
     (best, *_) = store.keyword_search([library.id], "boiler report", 5)
     assert "boiler" in store.passages([best[0]])[0].text
