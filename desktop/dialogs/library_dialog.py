@@ -38,10 +38,16 @@ from desktop import theme
 from desktop.background import BackgroundOp
 from desktop.dialogs.file_dialogs import choose_paths
 from desktop.errors import describe
-from desktop.workers.documents import SharedEmbedder, progress_text, speed_text
+from desktop.workers.documents import (
+    SharedEmbedder,
+    progress_text,
+    search_note,
+    speed_text,
+    status_text,
+)
 from desktop.workers.indexing import IndexJob
 from engine.catalog import Catalog
-from engine.docs import IndexProgress, IndexReport, add_sources, installed_embedder
+from engine.docs import IndexProgress, IndexReport, add_sources
 from engine.storage import StoreOwner
 from engine.storage.types import DocumentRecord, Library, LibrarySummary
 
@@ -56,36 +62,6 @@ class _Contents:
     libraries: list[LibrarySummary]
     sources: list[tuple[Path, bool]]  # of the chosen library
     documents: list[DocumentRecord]
-
-
-def status_text(doc: DocumentRecord) -> str:
-    """What became of one file, in words."""
-    if doc.status == "failed":
-        return f"Unreadable: {doc.problem}"
-    if doc.status == "missing":
-        return "Missing: not found at this path any more (its passages are kept until removed)"
-    pages = f"{doc.pages} page{'s' if doc.pages != 1 else ''} · " if doc.pages else ""
-    return f"Indexed · {pages}{doc.chunks} passage{'s' if doc.chunks != 1 else ''}"
-
-
-def search_note(catalog: Catalog | None, embedder: SharedEmbedder) -> str:
-    """How the library is searched: by meaning and keywords, or by keywords only (and which
-    model to get for search by meaning)."""
-    found = installed_embedder(catalog) if catalog is not None else None
-    if found is not None and not embedder.problem:
-        return f"Search by meaning and by keywords, with {found[0].name}."
-    if embedder.problem:
-        return (
-            "Search is by keywords only: the embedding model could not be used. " + embedder.problem
-        )
-    model = catalog.embedders[0] if catalog is not None and catalog.embedders else None
-    if model is None:
-        return "Search is by keywords only: no embedding model is installed."
-    return (
-        "Search is by keywords only: no embedding model is installed. To also search by "
-        f"meaning, get {model.name} (in a terminal: hearth models pull {model.id}), then "
-        "press Update."
-    )
 
 
 class LibraryDialog(QDialog):
@@ -134,13 +110,16 @@ class LibraryDialog(QDialog):
         self.tree = QTreeWidget()
         self.tree.setAccessibleName("Documents")
         self.tree.setHeaderLabels(["Document", "Status"])
-        self.tree.setWordWrap(True)
-        self.tree.setUniformRowHeights(False)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
-        header.resizeSection(0, theme.em(self, 16))
-        self.tree.currentItemChanged.connect(lambda *_: self._update_buttons())
+        header.resizeSection(0, theme.em(self, 20))
+        self.tree.currentItemChanged.connect(self._on_tree_current_item_changed)
+        # The chosen row in full: a reason can be longer than its column.
+        self.detail_label = QLabel()
+        self.detail_label.setObjectName("hintLabel")
+        self.detail_label.setWordWrap(True)
+        self.detail_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.add_files_button = QPushButton("Add files…")
         self.add_folder_button = QPushButton("Add folder…")
         self.remove_button = QPushButton("Remove")
@@ -181,6 +160,7 @@ class LibraryDialog(QDialog):
         right = QVBoxLayout()
         right.addWidget(self.summary_label)
         right.addWidget(self.tree, 1)
+        right.addWidget(self.detail_label)
         right.addLayout(actions)
         right.addWidget(self.progress_label)
         right.addWidget(self.progress_row)
@@ -207,7 +187,7 @@ class LibraryDialog(QDialog):
         layout.addWidget(self.privacy_label)
         layout.addWidget(buttons)
         self._show_progress(None)
-        self.resize(theme.em(self, 52), theme.em(self, 32))
+        self.resize(theme.em(self, 62), theme.em(self, 36))
 
     # -- reading the store ----------------------------------------------------------------------
 
@@ -251,19 +231,23 @@ class LibraryDialog(QDialog):
         self._update_buttons()
 
     def _fill_tree(self, sources: list[tuple[Path, bool]], docs: list[DocumentRecord]) -> None:
+        chosen = self.tree.currentItem()
+        keep = chosen.data(0, PATH_ROLE) if chosen is not None else None
         self.tree.clear()
         folders: dict[Path, QTreeWidgetItem] = {}
         for path, is_folder in sources:
             if is_folder:
-                item = QTreeWidgetItem([f"{path}/", ""])
+                item = QTreeWidgetItem([f"{path.name}/", ""])
                 item.setData(0, PATH_ROLE, str(path))
                 item.setToolTip(0, str(path))
                 self.tree.addTopLevelItem(item)
                 folders[path] = item
         for doc in docs:
             path = Path(doc.path)
-            parent = next((folders[f] for f in path.parents if f in folders), None)
-            item = QTreeWidgetItem([path.name if parent is not None else str(path), ""])
+            folder = next((f for f in path.parents if f in folders), None)
+            parent = folders[folder] if folder is not None else None
+            name = str(path.relative_to(folder)) if folder is not None else str(path)
+            item = QTreeWidgetItem([name, ""])
             item.setData(0, PATH_ROLE, doc.path)
             item.setToolTip(0, doc.path)
             item.setText(1, status_text(doc))
@@ -274,7 +258,9 @@ class LibraryDialog(QDialog):
                 self.tree.addTopLevelItem(item)
         for folder, item in folders.items():
             count = item.childCount()
-            item.setText(1, f"Folder · {count} document{'s' if count != 1 else ''}")
+            item.setText(
+                1, f"Folder · {count} document{'s' if count != 1 else ''}, in {folder.parent}"
+            )
             item.setExpanded(True)
             item.setToolTip(1, str(folder))
         shown = {Path(d.path) for d in docs}
@@ -283,6 +269,32 @@ class LibraryDialog(QDialog):
                 item = QTreeWidgetItem([str(path), "Not read yet: press Update"])
                 item.setData(0, PATH_ROLE, str(path))
                 self.tree.addTopLevelItem(item)
+        again = self._item(keep) if keep is not None else None
+        if again is not None:  # the same row stays chosen as the list is read again
+            self.tree.setCurrentItem(again)
+        self._on_tree_current_item_changed(again)
+
+    def _item(self, path: str) -> QTreeWidgetItem | None:
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            if top is None:
+                continue
+            for item in (top, *_children(top)):
+                if item.data(0, PATH_ROLE) == path:
+                    return item
+        return None
+
+    def choose_document(self, path: Path) -> None:
+        """Choose the row of ``path`` (a file or an added folder)."""
+        if (item := self._item(str(path))) is not None:
+            self.tree.setCurrentItem(item)
+
+    def _on_tree_current_item_changed(self, item: QTreeWidgetItem | None, *_: object) -> None:
+        self.detail_label.setText(
+            "" if item is None else f"{item.data(0, PATH_ROLE)}\n{item.text(1)}"
+        )
+        self.detail_label.setVisible(item is not None)
+        self._update_buttons()
 
     def documents(self) -> list[tuple[str, str]]:
         """(name as shown, status) of every row, folders first, for tests and screen readers."""

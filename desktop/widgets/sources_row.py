@@ -69,6 +69,9 @@ class SourcesRowWidget(QWidget):
 
     # -- what a person sees, for tests ----------------------------------------------------------
 
+    def sources(self) -> list[Source]:
+        return list(self._sources)
+
     def labels(self) -> list[str]:
         return [b.text() for b in self._buttons]
 

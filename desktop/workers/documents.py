@@ -1,6 +1,7 @@
 """The desktop's side of private documents, in plain Python (no widgets): the embedding model
 shared by the model thread and the Library's indexing, the files attached to a question (read
-on the model thread before it is sent), and how indexing progress is put in words."""
+on the model thread before it is sent), and how documents, search and indexing progress are
+put in words."""
 
 from __future__ import annotations
 
@@ -11,17 +12,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.catalog import load_catalog
+from engine.catalog import Catalog, load_catalog
 from engine.docs import (
     DocumentProblem,
     Embedder,
     IndexProgress,
     add_sources,
+    installed_embedder,
     open_catalog_embedder,
     update_library,
 )
 from engine.errors import HearthError
 from engine.storage import ConversationStore
+from engine.storage.types import DocumentRecord
 
 log = logging.getLogger(__name__)
 
@@ -145,3 +148,33 @@ def speed_text(p: IndexProgress) -> str:
     if eta is not None:
         parts.append(f"about {eta:.0f} s left" if eta < 90 else f"about {eta / 60:.0f} min left")
     return " · ".join(parts)
+
+
+def status_text(doc: DocumentRecord) -> str:
+    """What became of one file, in words."""
+    if doc.status == "failed":
+        return f"Unreadable: {doc.problem}"
+    if doc.status == "missing":
+        return "Missing: not found at this path any more (its passages are kept until removed)"
+    pages = f"{doc.pages} page{'s' if doc.pages != 1 else ''} · " if doc.pages else ""
+    return f"Indexed · {pages}{doc.chunks} passage{'s' if doc.chunks != 1 else ''}"
+
+
+def search_note(catalog: Catalog | None, embedder: SharedEmbedder) -> str:
+    """How the library is searched: by meaning and keywords, or by keywords only (and which
+    model to get for search by meaning)."""
+    found = installed_embedder(catalog) if catalog is not None else None
+    if found is not None and not embedder.problem:
+        return f"Search by meaning and by keywords, with {found[0].name}."
+    if embedder.problem:
+        return (
+            "Search is by keywords only: the embedding model could not be used. " + embedder.problem
+        )
+    model = catalog.embedders[0] if catalog is not None and catalog.embedders else None
+    if model is None:
+        return "Search is by keywords only: no embedding model is installed."
+    return (
+        "Search is by keywords only: no embedding model is installed. To also search by "
+        f"meaning, get {model.name} (in a terminal: hearth models pull {model.id}), then "
+        "press Update."
+    )

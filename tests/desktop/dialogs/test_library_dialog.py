@@ -129,8 +129,10 @@ def test_a_folder_is_indexed_with_progress_stopped_and_resumed(
     status = dialog.status_label.text()
     assert status.startswith("Up to date:"), status
     assert f"{done_before} unchanged" in status  # read (or found unreadable) before
+    folder_row = f"Folder · 63 documents, in {papers.parent}"
+    qtbot.waitUntil(lambda: dict(dialog.documents())["papers/"] == folder_row)
     rows = dict(dialog.documents())
-    assert rows[f"{papers}/"] == "Folder · 63 documents"
+    assert rows["notes/note-00.md"] == "Indexed · 2 passages"  # named within its folder
     assert rows["lease.pdf"] == "Indexed · 2 pages · 2 passages"
     assert rows["warranty.docx"].startswith("Indexed · 1 passage")
     assert rows["scan.pdf"].startswith("Unreadable: “scan.pdf” has no text layer")
