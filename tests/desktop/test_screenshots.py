@@ -1,6 +1,6 @@
 """Screenshots for the README, taken from the real window on a real X server (Xvfb): light
 and dark, a narrow window, a code answer, a reasoning answer with its thinking expanded, the
-first run, the Models dialog and the lock screen.
+first run, the Models dialog, the lock screen, a reply with its sources and the Library.
 
 Run by ``scripts/screenshots.sh`` (xvfb-run, QT_QPA_PLATFORM=xcb, HEARTH_SCREENSHOTS=<folder>);
 skipped otherwise, e.g. in the normal offscreen test run.
@@ -23,6 +23,7 @@ from engine.catalog import Reasoning, load_catalog
 from engine.chat_template import CHATML
 from engine.inference import ChatMessage, GenerationOptions, open_model
 from engine.storage import ConversationStore, MessageStats, StoreOwner
+from tests.desktop._documents import write_docx, write_pdf, write_scanned_pdf
 from tests.desktop.window_helpers import LOAD_MS, _window, ask
 
 OUT = os.environ.get("HEARTH_SCREENSHOTS", "")
@@ -158,6 +159,70 @@ def test_first_run_narrow_code_models_and_lock_screenshots(
         qtbot.mouseClick(w.lock_button, Qt.MouseButton.LeftButton)  # no WM: no active window
         qtbot.waitUntil(w.lock_screen.isVisible)
         _save(qtbot, w, "lock.png")
+    finally:
+        w.close()
+        _scheme(Qt.ColorScheme.Unknown)
+
+
+@pytest.mark.parametrize(
+    "scheme", [Qt.ColorScheme.Light, Qt.ColorScheme.Dark], ids=["light", "dark"]
+)
+def test_documents_screenshots(
+    qtbot: QtBot, owner: StoreOwner, starter_model_path: Path, tmp_path: Path, scheme
+):
+    """A reply answered from an attached PDF, with its sources; the Library with a folder of
+    papers, one of them unreadable, and an update under way."""
+    _scheme(scheme)
+    dark = scheme == Qt.ColorScheme.Dark
+    papers = tmp_path / "Papers"
+    (papers / "Receipts").mkdir(parents=True)
+    write_pdf(
+        papers / "lease.pdf",
+        [
+            "Lease of the flat at 4 Rue des Lilas. The lease starts on 1 April 2025.",
+            "The rent is 900 euros a month, paid on the first day of each month.",
+            "Notice to end the lease is three months, given in writing.",
+        ],
+    )
+    write_docx(papers / "warranty.docx", ["The dishwasher warranty lasts two years."])
+    write_scanned_pdf(papers / "scan.pdf")
+    (papers / "notes.md").write_text(
+        "# Boiler\n\nThe boiler is serviced every October.\n", encoding="utf-8"
+    )
+    for n in range(3):
+        (papers / "Receipts" / f"receipt-{n + 1}.txt").write_text(
+            f"Receipt {n + 1}: paint and brushes, {20 + n * 7} euros.", encoding="utf-8"
+        )
+    w = _window(qtbot, owner)
+    try:
+        w.resize(1200, 760)
+        w.session.options = GenerationOptions(max_tokens=80, temperature=0)
+        qtbot.waitUntil(lambda: w.session.ready, timeout=LOAD_MS)
+        w.composer.attach([papers / "lease.pdf"])
+        ask(qtbot, w, "How much is the rent, and when is it paid?")
+        row = w.transcript.messages()[-1].sources_row
+        assert row is not None and row.isVisible()
+        w.composer.attach([papers / "notes.md", papers / "warranty.docx"])
+        _save(qtbot, w, f"sources-{'dark' if dark else 'light'}.png")
+        passage = w.documents.show_source(w.transcript.messages()[-1].sources_row.sources()[1])
+        qtbot.waitUntil(passage.isVisible)
+        qtbot.wait(300)
+        assert passage.grab().save(str(Path(OUT) / f"passage-{'dark' if dark else 'light'}.png"))
+        passage.close()
+
+        dialog = w.open_library_dialog()
+        assert dialog is not None
+        dialog.create_library("Home papers")
+        qtbot.waitUntil(lambda: dialog.library is not None)
+        dialog.add_paths([papers])
+        qtbot.waitUntil(lambda: dialog.status_label.text().startswith("Up to date"), timeout=60_000)
+        qtbot.waitUntil(lambda: len(dialog.documents()) == 8)
+        dialog.choose_document(papers / "scan.pdf")  # its reason in full, under the list
+        assert "OCR" in dialog.detail_label.text()
+        qtbot.wait(300)
+        path = Path(OUT) / f"library-{'dark' if dark else 'light'}.png"
+        assert dialog.grab().save(str(path))
+        dialog.close()
     finally:
         w.close()
         _scheme(Qt.ColorScheme.Unknown)
