@@ -421,7 +421,7 @@ class LibraryDialog(QDialog):
             return
         job = IndexJob(self._owner.routed(), self._library, self._embedder)
         job.progressed.connect(self._show_progress)
-        job.file_finished.connect(lambda _r: self._refresh_timer.start())
+        job.file_finished.connect(self._on_job_file_finished)  # a slot here: queued to it
         job.finished.connect(self._on_job_finished)
         job.failed.connect(self._on_job_failed)
         self.job = job
@@ -450,6 +450,9 @@ class LibraryDialog(QDialog):
         speed = speed_text(p)
         self.progress_label.setText(progress_text(p) + (f" · {speed}" if speed else ""))
         self.progress_bar.setValue(round(1000 * p.fraction))
+
+    def _on_job_file_finished(self, _result: object) -> None:
+        self._refresh_timer.start()  # read the list again soon (not for every file)
 
     def _on_job_finished(self, report: IndexReport) -> None:
         self._show_progress(None)

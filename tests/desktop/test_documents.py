@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import QApplication, QFileDialog
 from pytestqt.qtbot import QtBot
 
@@ -18,6 +18,20 @@ from desktop.workers.documents import NONE_READ
 from engine.docs import add_sources, update_library
 from tests.desktop._documents import dialog_traces, drop, write_pdf, write_scanned_pdf
 from tests.desktop.window_helpers import REPLY_MS, ask, db, shown
+
+
+class _ReplyWatcher(QObject):
+    """Lives on the GUI thread, so the model thread's news reaches it queued, after the chat
+    session has shown it: it notes what the reply then says it is doing."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.told: list[str] = []
+
+    @Slot(int, str)
+    def on_activity(self, _request_id: int, _text: str) -> None:
+        self.told.append(self._window.transcript.messages()[-1].waiting_label.text())
 
 
 def _attach_with_dialog(qtbot: QtBot, window: MainWindow, *files: Path) -> None:
@@ -47,10 +61,9 @@ def test_an_attached_file_answers_with_its_sources(
     _attach_with_dialog(qtbot, window, lease)
     assert window.composer.chips.names() == ["lease.pdf"]
     assert window.composer.chips.isVisible()
-    told: list[str] = []
-    window.session.worker.activity_changed.connect(
-        lambda _id, _text: told.append(window.transcript.messages()[-1].waiting_label.text())
-    )
+    watcher = _ReplyWatcher(window)
+    window.session.worker.activity_changed.connect(watcher.on_activity)
+    told = watcher.told
     ask(qtbot, window, "How much is the rent?")
     assert any(t.startswith("Reading lease.pdf — page 1 of 2") for t in told), told
     assert window.composer.chips.names() == []  # the files went with the question

@@ -156,7 +156,8 @@ def test_remove_a_file_then_delete_the_library_leaves_the_files(
     chooser.selectFile('"lease.pdf" "tax.txt"')
     chooser.accept()
     qtbot.waitUntil(lambda: dialog.status_label.text().startswith("Up to date"), timeout=INDEX_MS)
-    assert [name for name, _s in dialog.documents()] == [str(lease), str(tmp_path / "tax.txt")]
+    both = [str(lease), str(tmp_path / "tax.txt")]
+    qtbot.waitUntil(lambda: [name for name, _s in dialog.documents()] == both)
 
     item = dialog.tree.topLevelItem(0)
     dialog.tree.setCurrentItem(item)
