@@ -1,43 +1,13 @@
-"""Real files for the documents tests, written by the libraries people's files come from:
-fpdf2 for PDFs, python-docx for Word."""
+"""Helpers for the documents tests: what file dialogs could leave behind, and a drop of files
+as a file manager delivers it. (The files themselves: tests/_files.py.)"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import docx
-from fpdf import FPDF
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QWidget
-
-
-def write_pdf(path: Path, pages: list[str]) -> Path:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
-
-
-def write_scanned_pdf(path: Path) -> Path:
-    """A PDF whose pages carry only drawings: no text layer, as a scan has."""
-    pdf = FPDF()
-    for _ in range(2):
-        pdf.add_page()
-        pdf.rect(20, 20, 100, 60, style="F")
-    pdf.output(str(path))
-    return path
-
-
-def write_docx(path: Path, paragraphs: list[str]) -> Path:
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    document.save(str(path))
-    return path
 
 
 def dialog_traces(profile: Path) -> list[Path]:

@@ -16,7 +16,8 @@ from desktop.dialogs.open_link_dialog import OpenLinkDialog
 from desktop.main_window import MainWindow
 from desktop.workers.documents import NONE_READ
 from engine.docs import add_sources, update_library
-from tests.desktop._documents import dialog_traces, drop, write_pdf, write_scanned_pdf
+from tests._files import write_pdf, write_scanned_pdf
+from tests.desktop._documents import dialog_traces, drop
 from tests.desktop.window_helpers import REPLY_MS, ask, db, shown
 
 

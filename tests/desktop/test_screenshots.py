@@ -23,7 +23,7 @@ from engine.catalog import Reasoning, load_catalog
 from engine.chat_template import CHATML
 from engine.inference import ChatMessage, GenerationOptions, open_model
 from engine.storage import ConversationStore, MessageStats, StoreOwner
-from tests.desktop._documents import write_docx, write_pdf, write_scanned_pdf
+from tests._files import write_docx, write_pdf, write_scanned_pdf
 from tests.desktop.window_helpers import LOAD_MS, _window, ask
 
 OUT = os.environ.get("HEARTH_SCREENSHOTS", "")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from engine.storage import Keychain, open_store
+from tests._files import write_docx, write_pdf
 from tests.engine._cli_run import hearth
-from tests.engine.docs.conftest import write_docx, write_pdf
 
 
 def ok(done) -> str:

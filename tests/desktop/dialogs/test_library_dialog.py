@@ -18,7 +18,8 @@ from desktop.dialogs.library_dialog import LibraryDialog
 from desktop.workers.documents import SharedEmbedder
 from engine.catalog import load_catalog
 from engine.storage import StoreOwner
-from tests.desktop._documents import dialog_traces, write_docx, write_pdf, write_scanned_pdf
+from tests._files import write_docx, write_pdf, write_scanned_pdf
+from tests.desktop._documents import dialog_traces
 
 INDEX_MS = 60_000
 
@@ -181,3 +182,25 @@ def test_remove_a_file_then_delete_the_library_leaves_the_files(
     assert "deleted; your files were not touched" in dialog.status_label.text()
     assert owner.call(owner.store.list_libraries) == []
     assert lease.exists() and (tmp_path / "tax.txt").exists()
+
+
+def test_a_500_page_pdf_is_read_while_the_window_keeps_working(
+    qtbot: QtBot, dialog: LibraryDialog, tmp_path: Path
+):
+    folder = tmp_path / "book"
+    folder.mkdir()
+    write_pdf(folder / "manual.pdf", [f"Chapter {n}: the boiler's valve {n}." for n in range(500)])
+    _new_library(qtbot, dialog, "Manuals")
+    shown: list[str] = []
+    # A GUI-thread timer samples what the person sees: it only runs if the event loop does.
+    sampler = QTimer()
+    sampler.timeout.connect(lambda: shown.append(dialog.progress_label.text()))
+    sampler.start(20)
+    _add_folder(qtbot, dialog, folder)
+    qtbot.waitUntil(lambda: dialog.job is not None)
+    qtbot.waitUntil(lambda: not dialog.job.running, timeout=INDEX_MS)
+    sampler.stop()
+    pages = {int(m.group(1)) for t in shown if (m := re.search(r"page (\d+) of 500", t))}
+    # The window showed the file's progress as it went, page after page, not just the end.
+    assert len([p for p in pages if 1 < p < 500]) >= 3, pages
+    assert dict(dialog.documents())["manual.pdf"].startswith("Indexed · 500 pages")

@@ -1,49 +1,14 @@
-"""Real files for document tests, written by the libraries people's files come from (fpdf2
-for PDFs, python-docx for Word), and the starter model as an embedder."""
+"""A folder of real files for document tests, and the starter model as an embedder."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-import docx
 import pytest
-from fpdf import FPDF
 
 from engine.docs import Embedder, open_embedder
-
-
-def write_pdf(path: Path, pages: list[str]) -> Path:
-    pdf = FPDF()
-    pdf.set_font("Helvetica", size=12)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 8, text)
-    pdf.output(str(path))
-    return path
-
-
-def write_scanned_pdf(path: Path) -> Path:
-    """A PDF whose pages carry only drawings: no text layer, as a scan has."""
-    pdf = FPDF()
-    for _ in range(2):
-        pdf.add_page()
-        pdf.rect(20, 20, 100, 60, style="F")
-    pdf.output(str(path))
-    return path
-
-
-def write_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = None) -> Path:
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, cell in enumerate(row):
-                grid.cell(r, c).text = cell
-    document.save(str(path))
-    return path
+from tests._files import write_docx, write_pdf
 
 
 @pytest.fixture

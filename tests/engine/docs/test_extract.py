@@ -9,7 +9,7 @@ import pytest
 
 from engine.docs import extract
 from engine.docs.extract import DocumentProblem, read_pages
-from tests.engine.docs.conftest import write_docx, write_pdf, write_scanned_pdf
+from tests._files import write_docx, write_pdf, write_scanned_pdf
 
 
 def pages_of(path: Path) -> tuple[str, list[tuple[int, str]]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from engine.docs import IndexProgress, add_sources, indexer, search, update_library
 from engine.storage import ConversationStore
-from tests.engine.docs.conftest import write_pdf
+from tests._files import write_pdf
 
 
 def names(report, outcome: str) -> set[str]:
