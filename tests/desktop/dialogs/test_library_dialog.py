@@ -97,9 +97,13 @@ def test_a_folder_is_indexed_with_progress_stopped_and_resumed(
 
     seen: list[tuple[str, int]] = []
     stopped = []
-
-    def on_progress(_p: object) -> None:
-        seen.append((dialog.progress_label.text(), dialog.progress_bar.value()))
+    # What the person sees, sampled on the GUI thread from before the run starts (a slot
+    # connected to the job would miss what it told before the connection).
+    sampler = QTimer()
+    sampler.timeout.connect(
+        lambda: seen.append((dialog.progress_label.text(), dialog.progress_bar.value()))
+    )
+    sampler.start(5)
 
     def stop_after_first_file(_r: object) -> None:
         if not stopped:
@@ -110,7 +114,6 @@ def test_a_folder_is_indexed_with_progress_stopped_and_resumed(
     _add_folder(qtbot, dialog, papers)
     qtbot.waitUntil(lambda: dialog.job is not None)
     job = dialog.job
-    job.progressed.connect(on_progress)
     job.file_finished.connect(stop_after_first_file)
     assert not dialog.update_button.isEnabled()  # one run at a time
     qtbot.waitUntil(lambda: not job.running, timeout=INDEX_MS)
@@ -118,7 +121,8 @@ def test_a_folder_is_indexed_with_progress_stopped_and_resumed(
     status = dialog.status_label.text()
     assert status.startswith("Stopped:") and "Update resumes" in status
     assert not dialog.progress_bar.isVisible()
-    assert any(text.startswith("Reading ") and "file 1 of 63" in text for text, _ in seen), seen
+    sampler.stop()
+    assert any(re.match(r"Reading .* file \d+ of 63", text) for text, _ in seen), seen[:5]
     read = _count(r"(\d+) files? read", status)  # "Stopped: 3 files read, 1 unreadable…"
     done_before = read + _count(r"(\d+) unreadable", status)
     assert read > 0 and done_before < 63  # stopped part-way: the rest waits for Update
@@ -189,7 +193,9 @@ def test_a_500_page_pdf_is_read_while_the_window_keeps_working(
 ):
     folder = tmp_path / "book"
     folder.mkdir()
-    write_pdf(folder / "manual.pdf", [f"Chapter {n}: the boiler's valve {n}." for n in range(500)])
+    # Full pages (about 300 words each), so reading takes long enough to be watched.
+    page = "The boiler's valve is checked each spring and the filter is cleaned. " * 25
+    write_pdf(folder / "manual.pdf", [f"Chapter {n}. {page}" for n in range(500)])
     _new_library(qtbot, dialog, "Manuals")
     shown: list[str] = []
     # A GUI-thread timer samples what the person sees: it only runs if the event loop does.
@@ -201,6 +207,7 @@ def test_a_500_page_pdf_is_read_while_the_window_keeps_working(
     qtbot.waitUntil(lambda: not dialog.job.running, timeout=INDEX_MS)
     sampler.stop()
     pages = {int(m.group(1)) for t in shown if (m := re.search(r"page (\d+) of 500", t))}
-    # The window showed the file's progress as it went, page after page, not just the end.
-    assert len([p for p in pages if 1 < p < 500]) >= 3, pages
+    # The window showed the file's progress as it went, page after page (progress is told
+    # every 50 ms). Seen failing (2-3 pages) while pypdf starved the GUI thread of the GIL.
+    assert len([p for p in pages if 1 < p < 500]) >= 8, sorted(pages)
     assert dict(dialog.documents())["manual.pdf"].startswith("Indexed · 500 pages")
