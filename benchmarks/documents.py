@@ -47,7 +47,7 @@ from engine.inference import Answer, GenerationOptions, open_model
 from engine.paths import PROJECT_ROOT
 from engine.storage import ConversationStore, open_store
 from engine.storage.passage_search import quantize
-from engine.storage.types import ChunkText, Library
+from engine.storage.types import ChunkText, FileFacts, Library
 
 STARTER = PROJECT_ROOT / "assets" / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 PASSPHRASE = "benchmark passphrase"
@@ -189,11 +189,7 @@ def fill(store: ConversationStore, chunks: int, texts: list[str], dims: int) -> 
             vectors.append(quantize(rng.standard_normal(dims).astype(np.float32)))
         store.save_document(
             library.id,
-            Path(f"/bench/doc-{d}.txt"),
-            kind="text",
-            size=0,
-            mtime_ns=0,
-            sha256=f"{d:064x}",
+            FileFacts(f"/bench/doc-{d}.txt", "text", 0, 0, f"{d:064x}"),
             pages=0,
             chunks=passages,
             vectors=vectors,

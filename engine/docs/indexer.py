@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from engine.docs.chunking import chunk_pages
 from engine.docs.extract import DocumentProblem, kind_of, limit_for, read_pages, readable
-from engine.storage.types import ChunkText, DocumentRecord, Library
+from engine.storage.types import ChunkText, DocumentRecord, FileFacts, Library
 
 if TYPE_CHECKING:
     from engine.docs.embedding import Embedder
@@ -241,16 +241,11 @@ def _index_file(
 ) -> FileResult:
     kind = kind_of(path) or "text"
 
+    def facts(digest: str = "") -> FileFacts:
+        return FileFacts(str(path), kind, stat.st_size, stat.st_mtime_ns, digest)
+
     def failed(problem: str, digest: str = "") -> FileResult:
-        store.save_failed_document(
-            library.id,
-            path,
-            kind=kind,
-            size=stat.st_size,
-            mtime_ns=stat.st_mtime_ns,
-            sha256=digest,
-            problem=problem,
-        )
+        store.save_failed_document(library.id, facts(digest), problem)
         return FileResult(path, "failed", problem=problem)
 
     try:
@@ -274,16 +269,7 @@ def _index_file(
         return failed(problem.full_message, digest)
     if not chunks:
         return failed(f"“{path.name}” contains no text.", digest)
-    store.save_document(
-        library.id,
-        path,
-        kind=kind,
-        size=stat.st_size,
-        mtime_ns=stat.st_mtime_ns,
-        sha256=digest,
-        pages=pages,
-        chunks=chunks,
-    )
+    store.save_document(library.id, facts(digest), pages=pages, chunks=chunks)
     return FileResult(path, "indexed", chunks=len(chunks), pages=pages)
 
 

@@ -20,6 +20,7 @@ from engine.storage.passage_search import PASSAGE_SELECT
 from engine.storage.types import (
     ChunkText,
     DocumentRecord,
+    FileFacts,
     Library,
     LibrarySummary,
     Passage,
@@ -251,12 +252,8 @@ class DocumentRoom:
     def save_document(
         self,
         library_id: int,
-        path: Path,
+        file: FileFacts,
         *,
-        kind: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str,
         pages: int,
         chunks: Sequence[ChunkText],
         vectors: Sequence[bytes] | None = None,
@@ -267,9 +264,7 @@ class DocumentRoom:
         if vectors is not None and len(vectors) != len(chunks):
             raise ValueError("one vector per chunk")
         with self._transaction() as db:
-            doc_id = _replace_document(
-                db, library_id, path, kind, size, mtime_ns, sha256, pages, "indexed", ""
-            )
+            doc_id = _replace_document(db, library_id, file, pages=pages)
             for ordinal, chunk in enumerate(chunks):
                 cur = db.execute(
                     "INSERT INTO chunks (document_id, ordinal, page, text) VALUES (?, ?, ?, ?)",
@@ -285,21 +280,11 @@ class DocumentRoom:
         return record
 
     def save_failed_document(
-        self,
-        library_id: int,
-        path: Path,
-        *,
-        kind: str,
-        size: int,
-        mtime_ns: int,
-        sha256: str,
-        problem: str,
+        self, library_id: int, file: FileFacts, problem: str
     ) -> DocumentRecord:
         """Record that a file could not be read (``problem`` says why, without its text)."""
         with self._transaction() as db:
-            doc_id = _replace_document(
-                db, library_id, path, kind, size, mtime_ns, sha256, 0, "failed", problem
-            )
+            doc_id = _replace_document(db, library_id, file, problem=problem)
             record = _document_row(db, doc_id)
         self._documents_changed()
         return record
@@ -437,23 +422,27 @@ def _batches(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[start : start + size]
 
 
-def _replace_document(  # noqa: PLR0917 - one row's columns, private to this module
-    db: Connection,
-    library_id: int,
-    path: Path,
-    kind: str,
-    size: int,
-    mtime_ns: int,
-    sha256: str,
-    pages: int,
-    status: str,
-    problem: str,
+def _replace_document(
+    db: Connection, library_id: int, file: FileFacts, *, pages: int = 0, problem: str = ""
 ) -> int:
-    db.execute("DELETE FROM documents WHERE library_id = ? AND path = ?", (library_id, str(path)))
+    """The document row for ``file``, made anew (its old passages go by cascade); a
+    ``problem`` makes it a failed one."""
+    db.execute("DELETE FROM documents WHERE library_id = ? AND path = ?", (library_id, file.path))
     cur = db.execute(
         "INSERT INTO documents (library_id, path, kind, size, mtime_ns, sha256, pages, status, "
         "problem, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (library_id, str(path), kind, size, mtime_ns, sha256, pages, status, problem, time.time()),
+        (
+            library_id,
+            file.path,
+            file.kind,
+            file.size,
+            file.mtime_ns,
+            file.sha256,
+            pages,
+            "failed" if problem else "indexed",
+            problem,
+            time.time(),
+        ),
     )
     return int(cur.lastrowid)
 

@@ -120,6 +120,17 @@ class DocumentRecord:
 
 
 @dataclass(frozen=True)
+class FileFacts:
+    """A file as it was when read: where, which reader, and what notices a change."""
+
+    path: str
+    kind: str
+    size: int
+    mtime_ns: int
+    sha256: str = ""  # "" when the file could not be read at all
+
+
+@dataclass(frozen=True)
 class ChunkText:
     """A passage to store: its page (1-based; 0 when the format has no pages) and text."""
 

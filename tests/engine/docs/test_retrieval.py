@@ -11,7 +11,7 @@ from engine.docs import add_sources, search, update_library
 from engine.docs.retrieval import fuse
 from engine.storage import ConversationStore, passage_search
 from engine.storage.passage_search import keyword_query, query_terms
-from engine.storage.types import ChunkText
+from engine.storage.types import ChunkText, FileFacts
 
 
 @pytest.fixture
@@ -104,21 +104,13 @@ def test_a_library_is_searched_alone_when_another_ranks_higher(store: Conversati
     for i in range(12):
         store.save_document(
             big.id,
-            Path(f"/b/{i}.txt"),
-            kind="text",
-            size=1,
-            mtime_ns=1,
-            sha256=f"{i}",
+            FileFacts(f"/b/{i}.txt", "text", 1, 1, f"{i}"),
             pages=0,
             chunks=[ChunkText(0, "apple apple apple")],
         )
     store.save_document(
         small.id,
-        Path("/s/one.txt"),
-        kind="text",
-        size=1,
-        mtime_ns=1,
-        sha256="s",
+        FileFacts("/s/one.txt", "text", 1, 1, "s"),
         pages=0,
         chunks=[ChunkText(0, "an apple among many other words here")],
     )
@@ -133,11 +125,7 @@ def test_common_terms_are_left_out_in_a_large_library(store: ConversationStore, 
     chunks.append(ChunkText(0, "report about the heating boiler"))
     store.save_document(
         library.id,
-        Path("/r.txt"),
-        kind="text",
-        size=1,
-        mtime_ns=1,
-        sha256="r",
+        FileFacts("/r.txt", "text", 1, 1, "r"),
         pages=0,
         chunks=chunks,
     )
