@@ -247,7 +247,9 @@ def prepare_documents(chat: Chat, question: str, args: argparse.Namespace) -> li
     library = store.get_library(name) if name else None
     conversation_id = chat.ensure_conversation(question)
     if library is not None:
-        index_with_progress(store, library, embedder, sys.stderr, quiet=True)
+        # Files changed since they were indexed are read again first; vectors for their new
+        # passages wait for `hearth docs update` (embedding a whole folder can take long).
+        index_with_progress(store, library, None, sys.stderr, quiet=True)
         store.set_conversation_library(conversation_id, library.id)
     if not files:
         return []

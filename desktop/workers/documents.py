@@ -127,6 +127,30 @@ def read_attachments(
     return result
 
 
+def refresh_library(
+    store: ConversationStore,
+    conversation_id: int,
+    *,
+    cancelled: Callable[[], bool],
+    told: Callable[[str], None],
+) -> list[str]:
+    """Before a question: re-read the files of the conversation's library that changed since
+    they were indexed (a size or time that differs; unchanged files cost one stat each), so
+    the answer is from what the files say now. Vectors for new passages wait for the
+    Library's Update (embedding a whole folder could take long). Returns the problems of
+    files that could not be read.
+
+    Raises: StorageError.
+    """
+    library = store.conversation_library(conversation_id)
+    if library is None:
+        return []
+    report = update_library(
+        store, library, cancelled=cancelled, progress=lambda p: told(progress_text(p))
+    )
+    return [r.problem for r in report.results if r.outcome == "failed"]
+
+
 def progress_text(p: IndexProgress) -> str:
     """“Reading lease.pdf — page 3 of 20, file 2 of 9”, or how far the passages are in
     search by meaning."""

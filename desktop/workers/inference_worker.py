@@ -17,7 +17,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop.settings import LoadSettings
-from desktop.workers.documents import NONE_READ, STOPPED_READING, SharedEmbedder, read_attachments
+from desktop.workers.documents import (
+    NONE_READ,
+    STOPPED_READING,
+    SharedEmbedder,
+    read_attachments,
+    refresh_library,
+)
 from engine.catalog import load_catalog
 from engine.catalog.installed import resolve
 from engine.chat import Chat, Turn
@@ -216,6 +222,13 @@ class InferenceWorker(QObject):
         conversation = chat.ensure_conversation(request.text)
         if made and request.library_id is not None:
             self._store.set_conversation_library(conversation, request.library_id)
+        for problem in refresh_library(
+            self._store,
+            conversation,
+            cancelled=lambda: request.control.cancelled,
+            told=lambda text: self.activity_changed.emit(request.id, text),
+        ):
+            self.attachment_failed.emit(request.id, problem)
         if not request.attachments:
             return []
         finder = chat.finder

@@ -5,6 +5,7 @@ sources, unreadable files, and a library chosen per conversation."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import shiboken6
@@ -178,3 +179,30 @@ def test_the_library_choice_is_kept_per_conversation(
     picker.combo.setCurrentIndex(index)
     picker.combo.activated.emit(index)
     qtbot.waitUntil(lambda: store.conversation_library(second) == taxes, timeout=REPLY_MS)
+
+
+def test_a_changed_file_is_read_again_before_the_question(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+):
+    tax = tmp_path / "tax.txt"
+    tax.write_text("The tax return for 2025 is due on 15 April 2026.", encoding="utf-8")
+    store = db(window)
+    taxes = store.create_library("Taxes")
+    add_sources(store, taxes, [tax])
+    update_library(store, taxes)
+    window.documents.refresh_libraries()
+    picker = window.library_picker
+    qtbot.waitUntil(lambda: picker.combo.findText("Taxes") >= 0)
+    index = picker.combo.findText("Taxes")
+    picker.combo.setCurrentIndex(index)
+    picker.combo.activated.emit(index)
+    # The file changes after it was indexed, as a person's files do.
+    tax.write_text("The tax return deadline moved to 31 July 2026.", encoding="utf-8")
+    stat = tax.stat()
+    os.utime(tax, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    ask(qtbot, window, "When is the tax return deadline?")
+    conversation = window.session.conversation_id
+    assert conversation is not None
+    reply = store.active_path(conversation)[-1]
+    (sources,) = store.sources_for([reply.id]).values()
+    assert "31 July 2026" in sources[0].text  # what the file says now, not when indexed
