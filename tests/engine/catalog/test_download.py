@@ -305,3 +305,31 @@ def test_a_disk_that_fills_during_the_download_is_a_clear_error(
             download(model, consent=allow_this_download)
     assert 0 < partial_path(model).stat().st_size < model.size
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
+
+
+def test_the_embedding_model_downloads_like_a_chat_model_and_is_then_used(
+    catalog: Catalog, starter_model_path: Path, tmp_path: Path, egress
+):
+    from engine.docs import open_catalog_embedder
+
+    (embedding,) = catalog.embedders
+    assert embedding.sha256 == "" and embedding.size == 0  # unconfirmed: the server's digest
+    served = tmp_path / "served"
+    served.mkdir()
+    # The real file is not reachable from here; any GGUF runs in embedding mode, so the
+    # starter model is served under the embedding model's name, the way Hugging Face serves.
+    os.link(starter_model_path, served / embedding.file)  # r/… redirects to it
+    options = ("--digest", "x-linked-etag", "--digest-on-redirect-only")
+    with range_server(served, *options) as server:
+        model = dataclasses.replace(embedding, urls=(server.url(f"r/{embedding.file}"),))
+        with pytest.raises(DownloadsOff):  # Local-only holds without the person's go-ahead
+            download(model, consent=None)
+        result = download(model, consent=allow_this_download)
+    assert result.path == models_dir() / embedding.file
+    assert result.verified_against == "the server's X-Linked-ETag"
+    assert engine.policy.current_mode() is Mode.LOCAL_ONLY
+    embedder = open_catalog_embedder(catalog)
+    assert embedder is not None
+    with embedder:
+        assert embedder.model_id == embedding.id
+        assert embedder.embed_query("When is the tax return due?").shape == (embedder.dimensions,)
