@@ -255,7 +255,7 @@ class ModelsDialog(QDialog):
             except HearthError:
                 best = None
         entries = []
-        for state in model_states(self.catalog):
+        for state in model_states(self.catalog, embedders=True):
             m = state.model
             if state.installed:
                 words = "Ships with Hearth" if state.bundled else "Installed"
@@ -266,14 +266,18 @@ class ModelsDialog(QDialog):
             details = [f"{parameters_text(m.parameters_b)} parameters"]
             if m.is_reasoning:
                 details.append("reasoning")
+            if m.embedding is not None:
+                # Not for chatting: it lets the Library search documents by meaning.
+                details.append("embedding model for searching your documents by meaning")
             details.append(_size_words(state))
+            chat = m.embedding is None
             content = CardContent(
                 name=m.name,
                 quantization=m.quantization,
                 state=words,
                 details=" · ".join(details),
-                fit=fit_text(fit_model(m, self.hardware)) if self.hardware else None,
-                measuring=self.hardware is None,
+                fit=fit_text(fit_model(m, self.hardware)) if self.hardware and chat else None,
+                measuring=self.hardware is None and chat,
                 badge="Best for this computer"
                 if m.id == best and m.id != self.catalog.default_id
                 else "",

@@ -56,6 +56,9 @@ class SharedEmbedder:
 
     def get(self) -> Embedder | None:
         with self._lock:
+            # A model downloaded since the last look is loaded then (one file check).
+            if self._loaded and self._embedder is None and not self.problem:
+                self._loaded = installed_embedder(load_catalog()) is None
             if not self._loaded:
                 self._loaded = True  # a model that failed is not tried again for each question
                 try:
@@ -199,6 +202,6 @@ def search_note(catalog: Catalog | None, embedder: SharedEmbedder) -> str:
         return "Search is by keywords only: no embedding model is installed."
     return (
         "Search is by keywords only: no embedding model is installed. To also search by "
-        f"meaning, get {model.name} (in a terminal: hearth models pull {model.id}), then "
-        "press Update."
+        f"meaning, download {model.name} in Models… (or in a terminal: hearth models pull "
+        f"{model.id}), then press Update."
     )

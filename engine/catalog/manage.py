@@ -45,10 +45,11 @@ class ModelState:
         return self.path is not None
 
 
-def model_states(catalog: Catalog) -> list[ModelState]:
-    """Every catalog model with its installed file, disk use and partial download."""
+def model_states(catalog: Catalog, *, embedders: bool = False) -> list[ModelState]:
+    """Every catalog chat model (with ``embedders``, then every embedding model) with its
+    installed file, disk use and partial download."""
     states = []
-    for model in catalog.models:
+    for model in catalog.everything if embedders else catalog.models:
         path = find_file(model)
         part = partial_path(model)
         states.append(

@@ -131,7 +131,7 @@ def test_lists_models_with_installed_state_and_fit(
     qtbot, catalog: Catalog, starter_model_path: Path
 ):
     dialog = make_dialog(qtbot, catalog, Person(True))
-    assert dialog.card_keys() == [m.id for m in catalog.models]
+    assert dialog.card_keys() == [m.id for m in catalog.everything]
     name, quant, state, details, verdict, fit = dialog.row_texts(catalog.default_id)
     assert (name, quant, state) == ("SmolLM2 135M Instruct", "Q4_1", "Ships with Hearth")
     assert details == "135M parameters · 98 MB, part of Hearth"
@@ -159,6 +159,14 @@ def test_lists_models_with_installed_state_and_fit(
     choose(qtbot, dialog, "qwq-32b-q4_k_m")
     assert dialog.download_button.isEnabled() and not dialog.remove_button.isEnabled()
     assert not dialog.card(catalog.default_id).is_selected()
+    # The embedding model is listed last, for what it does, downloadable like the others;
+    # no chat fit is shown for it.
+    (embedding,) = catalog.embedders
+    name, quant, state, details, verdict, _fit = dialog.row_texts(embedding.id)
+    assert (name, quant, state, verdict) == ("Nomic Embed Text v1.5", "Q8_0", "Not installed", "")
+    assert "embedding model for searching your documents by meaning" in details
+    choose(qtbot, dialog, embedding.id)
+    assert dialog.download_button.isEnabled()
 
 
 @pytest.mark.parametrize("hardware", [LAPTOP, GPU_DESKTOP, None], ids=["cpu", "gpu", "measuring"])
@@ -170,7 +178,8 @@ def test_cards_show_every_text_whole(
     if width is not None:
         dialog.resize(width, dialog.height())
     assert cut_labels(dialog) == []
-    kinds = {dialog.row_texts(key)[4] for key in dialog.card_keys()}
+    chat = {m.id for m in catalog.models}
+    kinds = {dialog.row_texts(key)[4] for key in dialog.card_keys() if key in chat}
     if hardware is GPU_DESKTOP:
         assert kinds == {"Fits on the GPU", "Partly on the GPU"}
     elif hardware is LAPTOP:
