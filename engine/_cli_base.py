@@ -17,6 +17,19 @@ if TYPE_CHECKING:
     from engine.storage import ConversationStore
 
 
+def not_utf8(text: str) -> str | None:
+    """Why ``text`` is not UTF-8 text, or None. Bytes that are not UTF-8 reach Python as lone
+    surrogates (argv and streams decode with ``surrogateescape``) and would fail later, deep
+    in tokenizing or saving."""
+    for position, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            return (
+                f"byte 0x{ord(ch) - 0xDC00:02X} at character {position + 1} is not UTF-8 "
+                "(is the terminal set to another encoding?)"
+            )
+    return None
+
+
 def open_store_or_memory(no_save: bool) -> ConversationStore:
     """The encrypted store, or one in memory when it cannot be opened: the question is still
     answered, and the person is told it is not being saved and why."""
@@ -34,16 +47,26 @@ def open_store_or_memory(no_save: bool) -> ConversationStore:
 @contextlib.contextmanager
 def on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
     """Ctrl+C (SIGINT) calls ``handler`` instead of raising KeyboardInterrupt, until the block
-    ends; the previous handler is put back then."""
+    ends; so do SIGTERM and SIGHUP (a shutdown, a closed terminal), after which the block's
+    work ends as for Ctrl+C and the process exits with 128 + the signal's number. The
+    previous handlers are put back at the end."""
+    ending: list[int] = []
 
-    def on_signal(_sig: int, _frame: FrameType | None) -> None:
+    def on_signal(sig: int, _frame: FrameType | None) -> None:
+        if sig != signal.SIGINT:
+            ending.append(sig)
         handler()
 
-    previous = signal.signal(signal.SIGINT, on_signal)
+    names = ("SIGINT", "SIGTERM", "SIGHUP")  # SIGHUP is POSIX only
+    wanted = [getattr(signal, n) for n in names if hasattr(signal, n)]
+    previous = {sig: signal.signal(sig, on_signal) for sig in wanted}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+    if ending:
+        raise SystemExit(128 + ending[0])
 
 
 @contextlib.contextmanager

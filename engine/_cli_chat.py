@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, TextIO
 
-from engine._cli_base import store_context
+from engine._cli_base import not_utf8, store_context
 from engine._cli_turn import ctrl_c_stops, document_finder, load_model, run_turn
 
 if TYPE_CHECKING:
@@ -202,6 +202,10 @@ class _Conversation:
                 )
                 return True
             return command(rest[0] if rest else "")
+        problem = not_utf8(text)
+        if problem:
+            _note(f"That message was not sent: {problem}.")
+            return True
         self._send(text.removeprefix("/"))
         return True
 

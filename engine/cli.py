@@ -8,24 +8,53 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from engine.catalog.catalog import Catalog
 
 
+def bounded(kind: type, low: float, high: float) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` from ``low`` to ``high``, or a clear error (a
+    negative context, say, would otherwise reach the planner)."""
+    word = "a whole number" if kind is int else "a number"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {word}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is not between {low:,} and {high:,}")
+        return value
+
+    return parse
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", help="catalog id or path to a .gguf (default: starter)")
     p.add_argument("--show-thinking", action="store_true", help="print the model's thinking")
-    p.add_argument("--max-tokens", type=int, help="stop the reply after this many tokens")
-    p.add_argument("--thinking-budget", type=int, help="tokens the model may think")
-    p.add_argument("--ctx", type=int, help="context size in tokens (default: planned)")
-    p.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
-    p.add_argument("--gpu-layers", type=int, help="layers on the GPU (default: planned)")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--max-tokens",
+        type=bounded(int, 1, 1_000_000),
+        help="stop the reply after this many tokens",
+    )
+    p.add_argument(
+        "--thinking-budget", type=bounded(int, 1, 1_000_000), help="tokens the model may think"
+    )
+    p.add_argument(
+        "--ctx", type=bounded(int, 16, 1 << 24), help="context size in tokens (default: planned)"
+    )
+    p.add_argument(
+        "--threads", type=bounded(int, 1, 1024), help="CPU threads (default: physical cores)"
+    )
+    p.add_argument(
+        "--gpu-layers", type=bounded(int, 0, 100_000), help="layers on the GPU (default: planned)"
+    )
+    p.add_argument("--temperature", type=bounded(float, 0.0, 5.0))
+    p.add_argument("--seed", type=bounded(int, 0, 2**32 - 2))
     p.add_argument("--system", default="", help="system prompt")
     p.add_argument("--stats", action="store_true", help="print speed figures after the reply")
     p.add_argument(
@@ -82,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     privacy = sub.add_parser(
         "privacy", help="show the egress ledger: every network or program attempt"
     )
-    privacy.add_argument("--limit", type=int, default=200, help="newest entries to show")
+    privacy.add_argument(
+        "--limit", type=bounded(int, 1, 1_000_000), default=200, help="newest entries to show"
+    )
     sub.add_parser("privacy-check", help="self-audit: trace a short offline chat at the OS level")
     return parser
 
@@ -94,9 +125,18 @@ MAX_QUESTION_CHARS = 1_000_000
 def _question(args: argparse.Namespace) -> str | None:
     """The question for ``hearth ask``: the words after it, or standard input for ``-`` (or
     for no words when input comes from a pipe). None after a usage error was printed."""
+    from engine._cli_base import not_utf8  # noqa: PLC0415
+
     words = args.question
     if words and words != ["-"]:
-        return " ".join(words)
+        text = " ".join(words)
+        problem = not_utf8(text)
+        if problem:
+            print(
+                f"hearth ask: the question is not text Hearth can read: {problem}.", file=sys.stderr
+            )
+            return None
+        return text
     if not words and sys.stdin.isatty():
         print(
             "hearth ask: no question. Give it after 'ask', or run 'hearth ask -' to type it "
@@ -119,6 +159,12 @@ def _question(args: argparse.Namespace) -> str | None:
         return None
     if not text.strip():
         print("hearth ask: the question read from standard input is empty.", file=sys.stderr)
+        return None
+    problem = not_utf8(text)
+    if problem:
+        print(
+            f"hearth ask: standard input is not text Hearth can read: {problem}.", file=sys.stderr
+        )
         return None
     return text.strip()
 
@@ -179,7 +225,7 @@ def _docs_args(p: argparse.ArgumentParser) -> None:
     search = dsub.add_parser("search", help="the passages that best match a query")
     search.add_argument("library")
     search.add_argument("query", nargs="+")
-    search.add_argument("--limit", type=int, default=8)
+    search.add_argument("--limit", type=bounded(int, 1, 1000), default=8)
     search.add_argument("--mode", choices=("hybrid", "keyword", "vector"), default="hybrid")
     update = dsub.add_parser(
         "update", help="re-read changed files, notice moved and deleted ones, add vectors"

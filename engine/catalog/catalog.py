@@ -174,8 +174,10 @@ class _Locator:
         ]
 
     def line_of(self, index: int | None, field: str | None) -> int | None:
-        if index is None:
+        if index is None or index >= len(self.model_starts):
+            # The top of the file (or a `model = …` that is not a [[model]] table there).
             start, end = 0, self.model_starts[0] if self.model_starts else len(self.lines)
+            index = None
         else:
             start = self.model_starts[index]
             end = (
@@ -392,6 +394,9 @@ def parse_catalog(text: str, path: str = "models.toml") -> Catalog:
     raw_models = p.take(data, "model", list, None)
     if not raw_models:
         raise p.fail("the catalog lists no models", None, "model")
+    for i, raw in enumerate(raw_models):
+        if not isinstance(raw, dict):
+            raise p.fail("each model must be a [[model]] table", i, "model")
     parsed = tuple(_parse_model(p, raw, i) for i, raw in enumerate(raw_models))
     seen: set[str] = set()
     for i, model in enumerate(parsed):

@@ -40,8 +40,12 @@ def _read() -> dict[str, Pin]:
     except (OSError, ValueError):
         return {}  # a damaged pin file pins nothing; the catalog's checksums still apply
     files = raw.get("files", {}) if isinstance(raw, dict) else {}
+    if not isinstance(files, dict):
+        return {}  # not a pin file Hearth wrote: it pins nothing
     pins = {}
     for name, entry in files.items():
+        if not isinstance(entry, dict):
+            continue
         try:
             pins[str(name)] = Pin(
                 str(entry["sha256"]), int(entry["size"]), str(entry.get("source", ""))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from engine.catalog.catalog import Catalog, CatalogModel
 from engine.catalog.hardware import Backend, Hardware
-from engine.errors import ModelDoesNotFit
+from engine.errors import ModelDoesNotFit, ModelError
 
 MIB = 1024**2
 MIN_CONTEXT = 2048
@@ -154,6 +154,12 @@ def format_size(n: int) -> str:
 def _contexts(shape: ModelShape, requested: int | None) -> list[int]:
     """Context sizes to try, largest first: the request (or default), halving to the floor."""
     top = min(requested or shape.default_context, shape.context_length)
+    if top < 1:
+        # A context of no tokens cannot run (and halving a negative size never ends).
+        raise ModelError(
+            f"{shape.name}: a context of {top:,} tokens is not possible.",
+            "Give a context size of at least 1 (for example --ctx 4096), or check the model.",
+        )
     floor = min(MIN_CONTEXT, top)
     sizes = []
     n = top

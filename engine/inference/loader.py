@@ -10,8 +10,12 @@ from engine.catalog.gguf_info import check_header, read_gguf
 from engine.catalog.hardware import Hardware, detect
 from engine.catalog.plan import ModelShape, OffloadPlan, plan_offload
 from engine.chat_template import ChatTemplate
+from engine.errors import ModelError
 from engine.inference._llama import LoadParams, NativeModel
 from engine.inference.session import ModelSession
+
+# Larger than any model's trained context (the largest are a few million tokens).
+MAX_CONTEXT_LENGTH = 1 << 26
 
 
 def shape_for(path: Path, entry: CatalogModel | None) -> ModelShape:
@@ -25,6 +29,11 @@ def shape_for(path: Path, entry: CatalogModel | None) -> ModelShape:
         actual = path.stat().st_size
         return dataclasses.replace(shape, weights_bytes=actual, size_is_estimate=False)
     info = read_gguf(path)
+    if not 0 <= info.context_length <= MAX_CONTEXT_LENGTH:
+        raise ModelError(
+            f"“{path.name}” says its context is {info.context_length:,} tokens, which no model "
+            "has: its metadata is damaged.",
+        )
     return ModelShape(
         name=info.name,
         weights_bytes=info.size,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
+import signal
 import subprocess
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -210,3 +213,83 @@ def test_privacy_check_passes_and_leaves_no_conversation_behind(
     assert "deleted from your history" in done.stdout
     with open_store() as store:
         assert store.list_conversations() == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_terminating_signal_ends_a_reply_as_ctrl_c_does(
+    starter_model_path: Path, keychain: Keychain, sig: signal.Signals
+):
+    child = subprocess.Popen(
+        [
+            *HEARTH,
+            "ask",
+            "--max-tokens",
+            "2000",
+            "--temperature",
+            "0",
+            "Tell me a very long story about a dragon and a knight.",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+    )
+    assert child.stdout is not None
+    shown = b""
+    deadline = time.monotonic() + 120
+    while len(shown) < 40:  # some of the reply has appeared
+        assert time.monotonic() < deadline and child.poll() is None, shown
+        if select.select([child.stdout], [], [], 0.1)[0]:
+            shown += os.read(child.stdout.fileno(), 65536)
+    child.send_signal(sig)
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 128 + sig  # ended by the signal, as the shell expects
+    assert b"stopped" in err and b"Traceback" not in err
+    with open_store() as store:
+        (conv,) = store.list_conversations()
+        reply = store.active_path(conv.id)[-1]
+    assert reply.status == "interrupted"  # kept, as Ctrl+C keeps it
+    assert reply.content and reply.content.startswith((shown + out).decode()[:20])
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--ctx", "-5"], "argument --ctx: -5 is not between 16 and 16,777,216"),
+        (["--ctx", "0"], "argument --ctx: 0 is not between 16"),
+        (["--max-tokens", "0"], "argument --max-tokens: 0 is not between 1 and 1,000,000"),
+        (["--max-tokens", "lots"], "argument --max-tokens: 'lots' is not a whole number"),
+        (["--threads", "-2"], "argument --threads: -2 is not between 1 and 1,024"),
+        (["--gpu-layers", "-1"], "argument --gpu-layers: -1 is not between 0 and 100,000"),
+        (["--thinking-budget", "-9"], "argument --thinking-budget: -9 is not between 1"),
+        (["--temperature", "nan"], "argument --temperature: nan is not between 0.0 and 5.0"),
+        (["--seed", "-1"], "argument --seed: -1 is not between 0"),
+    ],
+)
+def test_numeric_options_are_checked_before_anything_runs(args: list[str], says: str):
+    done = hearth("ask", "--no-save", *args, "hi")  # --ctx -5 used to loop, eating memory
+    assert done.returncode == 2
+    assert says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_question_that_is_not_utf8_is_refused_clearly(starter_model_path: Path):
+    done = subprocess.run(
+        [*HEARTH, "ask", "--no-save", b"caf\xe9"],
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "byte 0xE9 at character 4 is not UTF-8" in err and "Traceback" not in err
+    piped = subprocess.run(
+        [*HEARTH, "chat", "--no-save", "--max-tokens", "4", "--temperature", "0"],
+        input=b"caf\xe9\nSay hi.\n",
+        capture_output=True,
+        cwd=PROJECT_ROOT,
+        timeout=60,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    out = piped.stdout.decode() + piped.stderr.decode()
+    assert "That message was not sent: byte 0xE9" in out and "Traceback" not in out

@@ -22,13 +22,17 @@ def write_gguf(
     name: str = "Tiny Test",
     file_type: int = 1,
     context_length: int = 4096,
+    signed_context_length: bool = False,
 ) -> Path:
     """A llama-shaped GGUF: 2 blocks, 4 heads (2 KV), embedding 64, F16 file type, and one
     F32 tensor of ``tensor_bytes`` bytes of a fixed pattern (the same bytes every time)."""
     writer = GGUFWriter(path, "llama")
     writer.add_name(name)
     writer.add_block_count(2)
-    writer.add_context_length(context_length)
+    if signed_context_length:  # as a damaged or hostile file may store it: int32, any sign
+        writer.add_int32("llama.context_length", context_length)
+    else:
+        writer.add_context_length(context_length)
     writer.add_embedding_length(64)
     writer.add_feed_forward_length(128)
     writer.add_head_count(4)

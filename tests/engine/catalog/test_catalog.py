@@ -125,3 +125,9 @@ def test_file_must_be_a_bare_gguf_name():
 def test_shipped_file_round_trips_through_the_loader():
     text = catalog_path().read_text(encoding="utf-8")
     assert len(parse_catalog(text).models) >= 10
+
+
+def test_a_model_that_is_not_a_table_is_named():
+    text = 'schema = 1\ndefault = "x"\nflagship = "x"\nmodel = [1, 2]\n'
+    with pytest.raises(CatalogError, match=r"each model must be a \[\[model\]\] table"):
+        parse_catalog(text)

@@ -10,6 +10,8 @@ from engine.catalog import Catalog
 from engine.catalog.gguf_info import read_gguf
 from engine.errors import ModelError
 from engine.inference import open_model
+from engine.inference.loader import shape_for
+from tests.engine.catalog._gguf_files import write_gguf
 
 
 def _copy_head(src: Path, dest: Path, n: int) -> Path:
@@ -91,3 +93,24 @@ def test_oversized_chat_template_is_refused(starter_model_path: Path, catalog: C
         open_model(
             starter_model_path, entry=catalog.default, n_ctx=512, chat_template="x" * 200_000
         )
+
+
+@pytest.mark.parametrize(
+    ("value", "signed"), [(-1, True), (0xFFFFFFFF, False)], ids=["minus-one", "uint32-max"]
+)
+def test_an_impossible_context_length_is_refused_before_planning(
+    tmp_path: Path, value: int, signed: bool
+):
+    path = write_gguf(tmp_path / "odd.gguf", context_length=value, signed_context_length=signed)
+    with pytest.raises(ModelError, match=f"{value:,} tokens, which no model has"):
+        shape_for(path, None)
+
+
+def test_a_context_of_no_tokens_is_refused_by_the_planner(catalog: Catalog):
+    from engine.catalog.hardware import detect
+    from engine.catalog.plan import ModelShape, plan_offload
+
+    shape = ModelShape.from_catalog(catalog.default)
+    for n_ctx in (-5, -1):
+        with pytest.raises(ModelError, match="is not possible"):
+            plan_offload(shape, detect(), n_ctx=n_ctx)  # used to halve forever
