@@ -17,7 +17,7 @@ def describe(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, HearthError):
         return exc.user_message, exc.next_step
     return (
-        f"Something went wrong ({type(exc).__name__}).",
+        "Something went wrong inside Hearth.",
         "Try again. If it keeps happening, restart Hearth.",
     )
 

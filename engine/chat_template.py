@@ -119,10 +119,23 @@ def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: 
     except (TemplateError, TypeError, ValueError) as exc:
         raise ModelError(f"The model's chat template failed to render ({exc}).") from None
     except (ArithmeticError, LookupError, AttributeError, RecursionError) as exc:
-        # A template is untrusted input: {{ 1/0 }} must be a clear error, not a traceback.
+        # A template is untrusted input: {{ 1/0 }} must be a clear error, not a traceback,
+        # and said in words (a Python class name means nothing to the person).
         raise ModelError(
-            f"The model's chat template failed to render ({type(exc).__name__})."
+            f"The model's chat template failed to render: {_failure_words(exc)}."
         ) from None
+
+
+def _failure_words(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "it calls itself without end"
+    if isinstance(exc, ZeroDivisionError):
+        return "it divides by zero"
+    if isinstance(exc, ArithmeticError):
+        return "it computes a number too large"
+    if isinstance(exc, LookupError):
+        return "it looks up an item the conversation does not have"
+    return "it uses something a message does not have"
 
 
 class ChatTemplate:

@@ -97,11 +97,10 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
     p = Path(path)
     try:
         reader = GGUFReader(p, "r")
-    except (ValueError, IndexError, KeyError, OSError, UnicodeDecodeError, struct.error) as exc:
+    except (ValueError, IndexError, KeyError, OSError, UnicodeDecodeError, struct.error):
         raise _damaged(
             p,
-            "its header or tensor table is damaged, or the file is truncated "
-            f"({type(exc).__name__})",
+            "its header or tensor table is damaged, or the file is truncated",
         ) from None
     end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
     if end > size:

@@ -50,13 +50,14 @@ def test_no_template_means_chatml():
 @pytest.mark.parametrize(
     ("template", "error"),
     [
-        ("{{ 1 / 0 }}", "ZeroDivisionError"),
+        ("{{ 1 / 0 }}", "failed to render: it divides by zero"),
         ("{{ messages[5]['content'] }}", "failed to render"),
-        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "RecursionError"),
+        ("{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}", "it calls itself without end"),
     ],
 )
 def test_a_template_that_fails_while_rendering_is_a_clear_error(template: str, error: str):
-    with pytest.raises(ModelError, match=error):
+    with pytest.raises(ModelError, match=error) as info:
         ChatTemplate(template).render([ChatMessage("user", "hi")])
+    assert "Error" not in info.value.full_message  # words, not a Python class name
     with pytest.raises(ModelError, match=error):
         check_chat_template(template)
