@@ -75,7 +75,7 @@ def _quantization(file_type: Any) -> str:
         return "unknown"
     try:
         name = LlamaFileType(int(file_type)).name
-    except ValueError:
+    except (ValueError, TypeError, OverflowError):
         name = ""
     for prefix in ("MOSTLY_", "ALL_"):
         if name.startswith(prefix):
@@ -87,7 +87,34 @@ def _field(reader: Any, key: str, default: Any = None) -> Any:
     field = reader.fields.get(key)
     if field is None:
         return default
-    return field.contents()
+    try:
+        return field.contents()
+    except UnicodeDecodeError:
+        raise _BadField(key, "is not UTF-8 text") from None
+    except (ValueError, IndexError, TypeError):
+        raise _BadField(key, "cannot be read") from None
+
+
+def _int_field(reader: Any, key: str, default: int = 0) -> int:
+    value = _field(reader, key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _BadField(key, "is not a whole number")
+    return value
+
+
+def _str_field(reader: Any, key: str, default: str = "") -> str:
+    value = _field(reader, key, default)
+    if not isinstance(value, str):
+        raise _BadField(key, "is not text")
+    return value
+
+
+class _BadField(Exception):
+    """A metadata value of the wrong type or encoding (a damaged or hostile file)."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(key)
+        self.text = f"its metadata field {key} {problem}"
 
 
 @lru_cache(maxsize=16)
@@ -105,34 +132,45 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
     end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
     if end > size:
         raise _damaged(p, f"tensor data runs to byte {end:,} but the file has {size:,} (truncated)")
+    try:
+        return _info(p, size, reader)
+    except _BadField as bad:
+        raise _damaged(p, bad.text) from None
+
+
+def _info(p: Path, size: int, reader: Any) -> GGUFInfo:
     arch = _field(reader, "general.architecture")
     if not isinstance(arch, str) or not arch:
         raise _damaged(p, "general.architecture is missing")
-    layers = int(_field(reader, f"{arch}.block_count", 0) or 0)
-    heads = int(_field(reader, f"{arch}.attention.head_count", 0) or 0)
+    layers = _int_field(reader, f"{arch}.block_count")
+    heads = _int_field(reader, f"{arch}.attention.head_count")
     kv_heads = _field(reader, f"{arch}.attention.head_count_kv", heads)
     if isinstance(kv_heads, list):  # some architectures store one count per layer
+        if not all(isinstance(k, int) for k in kv_heads):
+            raise _BadField(f"{arch}.attention.head_count_kv", "is not whole numbers")
         kv_heads = max(kv_heads) if kv_heads else heads
-    embd = int(_field(reader, f"{arch}.embedding_length", 0) or 0)
-    head_dim = int(_field(reader, f"{arch}.attention.key_length", 0) or 0)
-    if not head_dim and heads:
+    if isinstance(kv_heads, bool) or not isinstance(kv_heads, int):
+        raise _BadField(f"{arch}.attention.head_count_kv", "is not a whole number")
+    embd = _int_field(reader, f"{arch}.embedding_length")
+    head_dim = _int_field(reader, f"{arch}.attention.key_length")
+    if not head_dim and heads > 0:
         head_dim = embd // heads
     if layers <= 0 or head_dim <= 0:
         raise _damaged(p, f"{arch}.block_count or the attention shape is missing")
-    template = _field(reader, "tokenizer.chat_template", "") or ""
+    template = _str_field(reader, "tokenizer.chat_template")
     file_type = _field(reader, "general.file_type")
     return GGUFInfo(
-        path=path,
+        path=str(p),
         size=size,
         architecture=arch,
-        name=str(_field(reader, "general.name", p.stem)),
+        name=_str_field(reader, "general.name", p.stem),
         quantization=_quantization(file_type),
         parameters=sum(int(t.n_elements) for t in reader.tensors),
         layers=layers,
-        kv_heads=int(kv_heads or heads),
+        kv_heads=kv_heads or heads,
         head_dim=head_dim,
-        context_length=int(_field(reader, f"{arch}.context_length", 0) or 0),
-        chat_template=str(template),
+        context_length=_int_field(reader, f"{arch}.context_length"),
+        chat_template=template,
     )
 
 

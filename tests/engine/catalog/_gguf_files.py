@@ -3,6 +3,7 @@ valid header and tensor table without loading a model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ def write_gguf(
     file_type: int = 1,
     context_length: int = 4096,
     signed_context_length: bool = False,
+    extra: Callable[[GGUFWriter], object] | None = None,
 ) -> Path:
     """A llama-shaped GGUF: 2 blocks, 4 heads (2 KV), embedding 64, F16 file type, and one
     F32 tensor of ``tensor_bytes`` bytes of a fixed pattern (the same bytes every time)."""
@@ -40,6 +42,8 @@ def write_gguf(
     writer.add_file_type(file_type)
     if chat_template is not None:
         writer.add_chat_template(chat_template)
+    if extra is not None:  # more (or hostile) metadata, written the way a tool would
+        extra(writer)
     count = tensor_bytes // 4
     writer.add_tensor(
         "token_embd.weight", (np.arange(count, dtype=np.float32) % 251).reshape(count // 64, 64)
