@@ -12,10 +12,14 @@ inference depends on the catalog and never the other way round.
 
 from __future__ import annotations
 
+import re
+import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from types import FrameType
+from typing import Any, Literal
 
 from jinja2 import Template, TemplateError, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -37,6 +41,13 @@ class ChatMessage:
 MAX_TEMPLATE_CHARS = 64 * 1024
 # Longest prompt the sample conversation may render to; more means a runaway template.
 MAX_RENDERED_CHARS = 256 * 1024
+# Every render, on every prompt (a template may run away only for some conversations): at
+# most this long, and at most this much beyond what the messages themselves hold.
+RENDER_SECONDS = 2.0
+RENDER_OVERHEAD_CHARS = 256 * 1024
+MAX_NESTING = 60  # blocks inside blocks, when parsing
+# No string or list made by a template may be longer than this (``'x' * 10**10``).
+MAX_REPEAT = 1 << 20
 
 # Used when a GGUF has no template at all: ChatML, which most current instruct models use.
 CHATML = (
@@ -58,6 +69,34 @@ def _raise(message: str) -> None:
     raise TemplateError(message)
 
 
+class _TooMuch(Exception):
+    """A render that ran too long or grew too large."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with repetition bounded: ``'x' * 10**10`` or ``2 ** 10**9`` would take
+    all memory or time in one operation, before any other limit could look."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and abs(right) > 1024:
+            raise _TooMuch("it raises a number to a huge power")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if (
+                    isinstance(seq, str | list | tuple)
+                    and isinstance(count, int)
+                    and len(seq) * max(count, 0) > MAX_REPEAT
+                ):
+                    raise _TooMuch("it repeats text far too many times")
+        return super().call_binop(context, operator, left, right)
+
+
 def _compile(source: str, *, refuse_internal_names: bool = False) -> Template:
     """``source`` compiled in the sandbox; with ``refuse_internal_names``, refused first if it
     names a Python internal anywhere (the import's stricter look).
@@ -69,9 +108,15 @@ def _compile(source: str, *, refuse_internal_names: bool = False) -> Template:
             f"The model's chat template is too large ({len(source):,} characters; Hearth "
             f"accepts at most {MAX_TEMPLATE_CHARS:,}). The file may have been tampered with."
         )
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env = _BoundedSandbox(trim_blocks=True, lstrip_blocks=True)
     env.globals["raise_exception"] = _raise
     env.globals["strftime_now"] = lambda fmt: date.today().strftime(fmt)
+    if _nesting(source) > MAX_NESTING:
+        # Deep nesting makes the parser (and the compiled code) recurse past Python's limit.
+        raise ModelError(
+            f"The model's chat template nests blocks more than {MAX_NESTING} deep; it is not "
+            "a usable template."
+        )
     try:
         tree = env.parse(source)
         if refuse_internal_names:
@@ -80,6 +125,31 @@ def _compile(source: str, *, refuse_internal_names: bool = False) -> Template:
         return env.from_string(tree)
     except TemplateError as exc:
         raise ModelError(f"The model's chat template does not compile ({exc}).") from None
+    except RecursionError:
+        raise ModelError(
+            "The model's chat template is nested too deeply to compile; it is not a usable "
+            "template."
+        ) from None
+
+
+_BLOCK_TAG = re.compile(r"\{%[-+]?\s*(end)?(if|for|macro|call|filter|block|with)\b")
+
+
+def _nesting(source: str) -> int:
+    """How deep blocks (``{% if %}`` … ``{% endif %}``) or brackets nest: a cheap look before
+    the parser, which recurses once per level."""
+    depth = blocks = 0
+    for tag in _BLOCK_TAG.finditer(source):
+        depth += -1 if tag.group(1) else 1
+        blocks = max(blocks, depth)
+    depth = brackets = 0
+    for ch in source:
+        if ch in "([":
+            depth += 1
+            brackets = max(brackets, depth)
+        elif ch in ")]":
+            depth -= 1
+    return max(blocks, brackets)
 
 
 def _refuse_internal_names(tree: nodes.Template) -> None:
@@ -104,14 +174,46 @@ def _refuse_internal_names(tree: nodes.Template) -> None:
 
 
 def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: str) -> str:
-    """Raises: ModelError when the template fails or tries to escape the sandbox."""
+    """Render within RENDER_SECONDS and the size the messages allow.
+
+    Raises: ModelError when the template fails, runs away, or tries to escape the sandbox.
+    """
+    limit = sum(len(m.content) for m in messages) * 2 + RENDER_OVERHEAD_CHARS
+    deadline = time.monotonic() + RENDER_SECONDS
+
+    # A loop that writes nothing yields nothing to check between: the template's own frames
+    # are traced, and each line looks at the clock (only while this render runs, only on
+    # this thread; a render takes milliseconds, so the tracing costs little).
+    def line(frame: FrameType, event: str, _arg: object) -> Any:
+        if event == "line" and time.monotonic() > deadline:
+            raise _TooMuch(f"it ran for more than {RENDER_SECONDS:g} seconds")
+        return line
+
+    def call(frame: FrameType, event: str, _arg: object) -> Any:
+        if event == "call" and frame.f_code.co_filename == "<template>":
+            return line
+        return None
+
+    previous = sys.gettrace()
+    parts: list[str] = []
+    size = 0
+    sys.settrace(call)
     try:
-        return template.render(
+        for part in template.generate(
             messages=[{"role": m.role, "content": m.content} for m in messages],
             add_generation_prompt=True,
             bos_token=bos,
             eos_token=eos,
-        )
+        ):
+            size += len(part)
+            if size > limit:
+                raise _TooMuch(f"its prompt grew past {limit:,} characters")
+            parts.append(part)
+    except _TooMuch as exc:
+        raise ModelError(
+            f"The model's chat template was stopped: {exc.why}.",
+            "Pick another model, or import the file again with a template that works.",
+        ) from None
     except SecurityError:
         raise ModelError(
             "The model's chat template tried to reach Python internals and was stopped."
@@ -124,6 +226,9 @@ def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: 
         raise ModelError(
             f"The model's chat template failed to render: {_failure_words(exc)}."
         ) from None
+    finally:
+        sys.settrace(previous)
+    return "".join(parts)
 
 
 def _failure_words(exc: BaseException) -> str:

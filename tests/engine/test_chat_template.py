@@ -3,6 +3,8 @@ being imported or is handed to a session; the import's stricter look; the sandbo
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from engine.chat_template import CHATML, ChatMessage, ChatTemplate, check_chat_template
@@ -61,3 +63,55 @@ def test_a_template_that_fails_while_rendering_is_a_clear_error(template: str, e
     assert "Error" not in info.value.full_message  # words, not a Python class name
     with pytest.raises(ModelError, match=error):
         check_chat_template(template)
+
+
+NESTED_LOOP = (
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}" + CHATML
+)
+# Runs away only for some conversations: the import's sample passes, a later prompt does not.
+ONLY_FOR_STORIES = (
+    "{% for m in messages %}{% if 'story' in m['content'] %}"
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    "{% endif %}{% endfor %}" + CHATML
+)
+
+
+@pytest.mark.parametrize(
+    ("template", "says"),
+    [
+        (NESTED_LOOP, "ran for more than 2 seconds"),
+        ("{{ 'x' * 10000000000 }}" + CHATML, "repeats text far too many times"),
+        ("{% for i in range(100000) %}{{ 'y' * 1000 }}{% endfor %}", "prompt grew past"),
+        ("{{ 2 ** 1000000000 }}" + CHATML, "raises a number to a huge power"),
+        ("{{ range(10**12) | list }}" + CHATML, "failed to render"),
+    ],
+    ids=["nested-loop", "huge-repeat", "huge-output", "huge-power", "huge-range"],
+)
+def test_a_runaway_template_is_stopped_on_every_render(template: str, says: str):
+    compiled = ChatTemplate(template)
+    with pytest.raises(ModelError, match=says) as info:
+        compiled.render([ChatMessage("user", "hi")])
+    assert "Error" not in info.value.full_message
+
+
+def test_a_template_that_runs_away_only_later_is_stopped_then():
+    check_chat_template(ONLY_FOR_STORIES)  # the import's sample conversation passes
+    compiled = ChatTemplate(ONLY_FOR_STORIES)
+    assert compiled.render([ChatMessage("user", "hi")]).endswith("<|im_start|>assistant\n")
+    with pytest.raises(ModelError, match="ran for more than"):
+        compiled.render([ChatMessage("user", "Tell me a story.")])
+
+
+def test_deep_nesting_is_refused_when_compiling():
+    deep = "{% if true %}" * 500 + "x" + "{% endif %}" * 500
+    with pytest.raises(ModelError, match="nests blocks more than 60 deep"):
+        ChatTemplate(deep)
+    brackets = "{{ " + "(" * 400 + "1" + ")" * 400 + " }}"
+    with pytest.raises(ModelError, match="nests blocks"):
+        ChatTemplate(brackets)
+
+
+def test_rendering_leaves_no_tracer_behind():
+    before = sys.gettrace()
+    ChatTemplate(CHATML).render([ChatMessage("user", "hi")])
+    assert sys.gettrace() is before
