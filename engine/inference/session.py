@@ -30,6 +30,9 @@ from engine.inference.types import (
     Thinking,
 )
 
+# No tokenizer averages more characters a token than this: a longer text cannot fit.
+MAX_CHARS_PER_TOKEN = 64
+
 
 @dataclass(frozen=True)
 class PromptFit:
@@ -100,11 +103,19 @@ class ModelSession:
     # -- prompt ------------------------------------------------------------------------------
 
     def tokenize_prompt(self, messages: Sequence[ChatMessage]) -> list[int]:
+        """Raises: PromptTooLong (too long to be worth tokenizing), ModelError (template)."""
         text = self._template.render(messages)
         bos = self._template.bos_token
         # Templates that write the BOS text themselves would otherwise get a second one.
         if bos and text.startswith(bos):
             text = text[len(bos) :]
+        if len(text) > self.n_ctx * MAX_CHARS_PER_TOKEN:
+            # Cannot fit whatever the tokenizer does, and a huge text makes llama.cpp's
+            # tokenizer allocate without bound (std::bad_alloc aborts the process).
+            raise PromptTooLong(
+                f"This message is {len(text):,} characters long: far more than the model's "
+                f"{self.n_ctx:,}-token context can hold."
+            )
         return self._native.tokenize(text, add_special=True)
 
     def count_text_tokens(self, text: str) -> int:
@@ -112,8 +123,12 @@ class ModelSession:
         return len(self._native.tokenize(text, add_special=False))
 
     def count_tokens(self, messages: Sequence[ChatMessage]) -> int:
-        """Tokens the prompt for ``messages`` takes (for a context gauge)."""
-        return len(self.tokenize_prompt(messages))
+        """Tokens the prompt for ``messages`` takes (for a context gauge); for a text far too
+        long to tokenize, an estimate (4 characters a token) that is well over the context."""
+        try:
+            return len(self.tokenize_prompt(messages))
+        except PromptTooLong:
+            return sum(len(m.content) for m in messages) // 4
 
     def reply_reserve(self, options: GenerationOptions) -> int:
         """Context kept free for the reply when deciding how much history fits."""
@@ -136,8 +151,13 @@ class ModelSession:
         limit = self.n_ctx - reserve
         dropped = 0
         while True:
-            tokens = self.tokenize_prompt(system + rest[dropped:])
-            if len(tokens) <= limit:
+            try:
+                tokens = self.tokenize_prompt(system + rest[dropped:])
+            except PromptTooLong:
+                if dropped >= len(rest) - 1:
+                    raise
+                tokens = []  # far too long with this much history: leave out more
+            if tokens and len(tokens) <= limit:
                 return PromptFit(tokens, dropped)
             if dropped >= len(rest) - 1:
                 raise PromptTooLong(

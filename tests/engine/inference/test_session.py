@@ -196,3 +196,19 @@ def test_a_long_prompt_reports_how_far_it_has_been_read(session: ModelSession):
     batch = 512  # the batch Hearth evaluates prompts in (engine/inference/_llama.py)
     assert total == evaluated > batch  # several batches to read
     assert 0 < done < total and done % batch == 0
+
+
+def test_a_text_far_too_long_is_refused_before_the_tokenizer(session):
+    from engine.errors import PromptTooLong
+    from engine.inference import ChatMessage
+
+    huge = "word " * (session.n_ctx * 20)  # over 64 characters a token of context
+    with pytest.raises(PromptTooLong, match="far more than the model's"):
+        list(session.stream_chat([ChatMessage("user", huge)]))
+    assert session.count_tokens([ChatMessage("user", huge)]) > session.n_ctx
+    # With history before it, the history is what is left out first, as always.
+    fit = session.fit_prompt(
+        [ChatMessage("user", huge), ChatMessage("assistant", "ok"), ChatMessage("user", "hi")],
+        reserve=64,
+    )
+    assert fit.dropped == 2
