@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _model_args(chat)
     chat.add_argument("--library", "-l", help="answer from this library of your documents")
+    from engine._cli_records import add_records_args  # noqa: PLC0415
+
+    add_records_args(sub)
     _docs_args(
         sub.add_parser(
             "docs",
@@ -521,8 +524,22 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from engine._cli_records import cmd_export as run  # noqa: PLC0415
+
+    return run(args)
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from engine._cli_records import cmd_backup as run  # noqa: PLC0415
+
+    return run(args)
+
+
 COMMANDS = {
     "ask": cmd_ask,
+    "export": cmd_export,
+    "backup": cmd_backup,
     "docs": cmd_docs,
     "chat": cmd_chat,
     "models": cmd_models,

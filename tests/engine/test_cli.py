@@ -6,6 +6,7 @@ import os
 import select
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -293,3 +294,39 @@ def test_a_question_that_is_not_utf8_is_refused_clearly(starter_model_path: Path
     assert piped.returncode == 0, piped.stderr
     out = piped.stdout.decode() + piped.stderr.decode()
     assert "That message was not sent: byte 0xE9" in out and "Traceback" not in out
+
+
+def test_export_writes_readable_files_and_says_they_are_not_encrypted(
+    starter_model_path: Path, keychain: Keychain, tmp_path: Path
+):
+    done = hearth("ask", "--max-tokens", "8", "--temperature", "0", "Name a colour.")
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "exported"
+    exported = hearth("export", str(out))
+    assert exported.returncode == 0, exported.stderr
+    assert "NOT encrypted" in exported.stderr
+    (md,) = out.glob("*.md")
+    assert md.read_text().startswith("# ") and "Name a colour." in md.read_text()
+    assert stat.S_IMODE(md.stat().st_mode) == 0o600 and stat.S_IMODE(out.stat().st_mode) == 0o700
+    again = hearth("export", str(out), "--format", "json")
+    assert again.returncode == 0 and len(list(out.glob("*.json"))) == 1
+    assert "left as it is" in hearth("export", str(out)).stderr  # never overwritten
+
+
+def test_backup_is_an_encrypted_copy_under_the_chosen_passphrase(
+    starter_model_path: Path, keychain: Keychain, tmp_path: Path
+):
+    done = hearth("ask", "--max-tokens", "8", "--temperature", "0", "Name a planet.")
+    assert done.returncode == 0, done.stderr
+    target = tmp_path / "hearth-backup.db"
+    short = hearth("backup", str(target), "--passphrase-stdin", stdin="short\n")
+    assert short.returncode == 2 and "at least 8 characters" in short.stderr
+    made = hearth("backup", str(target), "--passphrase-stdin", stdin="correct horse battery\n")
+    assert made.returncode == 0, made.stderr
+    assert "Backed up 1 conversation" in made.stderr
+    assert b"Name a planet" not in target.read_bytes()  # encrypted
+    with open_store(target, passphrase="correct horse battery") as copy:
+        (conv,) = copy.list_conversations()
+        assert copy.active_path(conv.id)[0].content == "Name a planet."
+    refused = hearth("backup", str(target), "--passphrase-stdin", stdin="correct horse battery\n")
+    assert refused.returncode == 1 and "exists" in refused.stderr  # not replaced silently
