@@ -1,6 +1,7 @@
-"""``hearth export`` and ``hearth backup``: the ways out of the encrypted store that the
-person asks for by name. Export writes readable (unencrypted) files, and says so; a backup
-is an encrypted copy under a passphrase the person chooses.
+"""``hearth export``, ``hearth backup`` and ``hearth restore``: the ways out of (and back
+into) the encrypted store that the person asks for by name. Export writes readable
+(unencrypted) files, and says so; a backup is an encrypted copy under a passphrase the person
+chooses; restore adds a backup's conversations that are not here, replacing nothing.
 
 Imported by engine/cli.py after the egress policy is installed.
 """
@@ -37,6 +38,17 @@ def add_records_args(sub: argparse._SubParsersAction) -> None:
         help="read the passphrase from the first line of standard input (for scripts)",
     )
     backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    restore = sub.add_parser(
+        "restore",
+        help="add the conversations of a backup that are not here yet (nothing is replaced)",
+    )
+    restore.add_argument("file", type=Path)
+    restore.add_argument(
+        "--passphrase-stdin",
+        action="store_true",
+        help="read the passphrase from the first line of standard input (for scripts)",
+    )
+    restore.add_argument("--yes", "-y", action="store_true", help="add them without asking")
 
 
 def _slug(title: str) -> str:
@@ -79,19 +91,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _passphrase(from_stdin: bool) -> str | None:
+def _passphrase(from_stdin: bool, *, confirm: bool = True, command: str = "backup") -> str | None:
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         return line or None
     if not sys.stdin.isatty():
         print(
-            "hearth backup: no terminal to ask for a passphrase; use --passphrase-stdin.",
+            f"hearth {command}: no terminal to ask for a passphrase; use --passphrase-stdin.",
             file=sys.stderr,
         )
         return None
-    first = getpass.getpass("Passphrase for the backup: ")
-    if getpass.getpass("Once more: ") != first:
-        print("hearth backup: the two passphrases differ; nothing was written.", file=sys.stderr)
+    first = getpass.getpass("Passphrase of the backup: ")
+    if confirm and getpass.getpass("Once more: ") != first:
+        print(f"hearth {command}: the two passphrases differ; nothing was done.", file=sys.stderr)
         return None
     return first
 
@@ -122,3 +134,55 @@ def cmd_backup(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    import secrets  # noqa: PLC0415
+
+    from engine.paths import data_dir, ensure_private_dir  # noqa: PLC0415
+    from engine.storage import open_store  # noqa: PLC0415
+    from engine.storage.db import create_private_file, remove_database_files  # noqa: PLC0415
+
+    source: Path = args.file.expanduser()
+    if not source.is_file():
+        print(f"hearth restore: {source} is not a file.", file=sys.stderr)
+        return 2
+    passphrase = _passphrase(args.passphrase_stdin, confirm=False, command="restore")
+    if passphrase is None:
+        return 2
+    # The backup is read from a private copy: opening a store may upgrade it, and the
+    # person's backup file must stay exactly as it is.
+    copy = ensure_private_dir(data_dir()) / f".restore-{secrets.token_hex(6)}.db"
+    try:
+        create_private_file(copy)
+        copy.write_bytes(source.read_bytes())
+        with open_store(copy, passphrase=passphrase) as backup, store_context(False) as store:
+            plan = store.merge_plan(backup)
+            print(
+                f"The backup holds {len(plan.new) + plan.already_here} conversation(s): "
+                f"{plan.already_here} already here (left as they are), {len(plan.new)} to add."
+            )
+            for _, title in plan.new[:20]:
+                print(f"  + {title}")
+            if len(plan.new) > 20:
+                print(f"  … and {len(plan.new) - 20} more")
+            if not plan.new:
+                return 0
+            if not args.yes and not _agreed("Add them to your history? [y/N] "):
+                print("Nothing was added.", file=sys.stderr)
+                return 1
+            added = store.merge_from(backup)
+        print(f"Added {len(added.new)} conversation(s).", file=sys.stderr)
+        return 0
+    finally:
+        remove_database_files(copy)
+
+
+def _agreed(question: str) -> bool:
+    if not sys.stdin.isatty():
+        print("hearth restore: no terminal to ask; add --yes to add them.", file=sys.stderr)
+        return False
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False

@@ -536,7 +536,14 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_restore(args: argparse.Namespace) -> int:
+    from engine._cli_records import cmd_restore as run  # noqa: PLC0415
+
+    return run(args)
+
+
 COMMANDS = {
+    "restore": cmd_restore,
     "ask": cmd_ask,
     "export": cmd_export,
     "backup": cmd_backup,

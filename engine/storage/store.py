@@ -49,6 +49,7 @@ from engine.storage.errors import (
     WrongKey,
 )
 from engine.storage.keys import DbKey, Keychain, Passphrase, Protection, RawKey, new_raw_key
+from engine.storage.merge import MergeRoom
 from engine.storage.migrations import migrate
 from engine.storage.passage_search import PassageSearch
 from engine.storage.types import (
@@ -160,7 +161,7 @@ def _recover_interrupted(conn: Connection) -> None:
         raise translate(exc) from exc
 
 
-class ConversationStore(DocumentRoom, PassageSearch):
+class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
     """Conversations and their message trees in one encrypted database. Use ``open_store``."""
 
     #: update_reply makes a commit durable against power loss at least this often.

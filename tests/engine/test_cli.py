@@ -330,3 +330,42 @@ def test_backup_is_an_encrypted_copy_under_the_chosen_passphrase(
         assert copy.active_path(conv.id)[0].content == "Name a planet."
     refused = hearth("backup", str(target), "--passphrase-stdin", stdin="correct horse battery\n")
     assert refused.returncode == 1 and "exists" in refused.stderr  # not replaced silently
+
+
+def test_restore_adds_what_is_not_here_and_replaces_nothing(
+    starter_model_path: Path, keychain: Keychain, tmp_path: Path
+):
+    for question in ("Name a planet.", "Name a river."):
+        done = hearth("ask", "--max-tokens", "8", "--temperature", "0", question)
+        assert done.returncode == 0, done.stderr
+    backup = tmp_path / "hearth.backup"
+    made = hearth("backup", str(backup), "--passphrase-stdin", stdin="correct horse battery\n")
+    assert made.returncode == 0, made.stderr
+    before = backup.read_bytes()
+    with open_store() as store:  # one conversation goes, one is changed here after the backup
+        planet, river = sorted(store.list_conversations(), key=lambda c: c.title)
+        store.delete_conversation(planet.id)
+        store.rename(river.id, "Rivers, renamed here")
+    wrong = hearth("restore", str(backup), "--passphrase-stdin", "--yes", stdin="nope nope\n")
+    assert wrong.returncode == 1 and "Traceback" not in wrong.stderr
+    asked = hearth("restore", str(backup), "--passphrase-stdin", stdin="correct horse battery\n")
+    assert "to add" in asked.stdout and asked.returncode == 1  # no terminal to ask: nothing
+    done = hearth(
+        "restore", str(backup), "--passphrase-stdin", "--yes", stdin="correct horse battery\n"
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 already here (left as they are), 1 to add" in done.stdout
+    assert f"  + {planet.title}" in done.stdout
+    with open_store() as store:
+        titles = sorted(c.title for c in store.list_conversations())
+        assert titles == sorted([planet.title, "Rivers, renamed here"])  # nothing replaced
+        (back,) = [c for c in store.list_conversations() if c.title == planet.title]
+        path = store.active_path(back.id)
+        assert [m.role for m in path] == ["user", "assistant"]
+        assert path[0].content == "Name a planet." and path[1].content
+        assert [h.conversation_id for h in store.search("planet")] == [back.id]  # searchable
+    assert backup.read_bytes() == before  # the backup file itself is untouched
+    again = hearth(
+        "restore", str(backup), "--passphrase-stdin", "--yes", stdin="correct horse battery\n"
+    )
+    assert "0 to add" in again.stdout
