@@ -142,6 +142,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from engine.paths import data_dir, ensure_private_dir  # noqa: PLC0415
     from engine.storage import open_store  # noqa: PLC0415
     from engine.storage.db import create_private_file, remove_database_files  # noqa: PLC0415
+    from engine.storage.store import snapshot_path  # noqa: PLC0415
 
     source: Path = args.file.expanduser()
     if not source.is_file():
@@ -176,6 +177,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return 0
     finally:
         remove_database_files(copy)
+        remove_database_files(snapshot_path(copy))  # made if the backup was from an older Hearth
 
 
 def _agreed(question: str) -> bool:

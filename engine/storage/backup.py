@@ -34,8 +34,10 @@ from engine.storage.keys import DbKey, Passphrase
 from engine.storage.migrations import LATEST_VERSION, migrate, schema_version
 
 
-def export_to(db: Connection, dest: Path, passphrase: Passphrase) -> None:
-    """Write an encrypted copy of ``db`` to ``dest`` (atomically replaced).
+def export_to(db: Connection, dest: Path, passphrase: DbKey) -> None:
+    """Write an encrypted copy of ``db`` to ``dest`` (atomically replaced), under
+    ``passphrase`` (a person's backup) or the store's own key (the snapshot before an
+    upgrade).
 
     Raises: DiskFull, ReadOnlyStorage, StorageIOError, StorageError.
     """

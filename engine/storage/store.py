@@ -41,6 +41,7 @@ from engine.storage.errors import (
     KeychainError,
     KeychainUnavailable,
     KeyNotFound,
+    MigrationFailed,
     RecordNotFound,
     ReplyNotStreaming,
     StorageError,
@@ -50,7 +51,7 @@ from engine.storage.errors import (
 )
 from engine.storage.keys import DbKey, Keychain, Passphrase, Protection, RawKey, new_raw_key
 from engine.storage.merge import MergeRoom
-from engine.storage.migrations import migrate
+from engine.storage.migrations import LATEST_VERSION, migrate, schema_version
 from engine.storage.passage_search import PassageSearch
 from engine.storage.types import (
     FINAL_STATUSES,
@@ -107,12 +108,39 @@ def open_store(
         conn, key = _open_with_keychain(path, keychain)
         protection = "keychain"
     try:
-        migrate(conn)
+        _migrate_with_snapshot(conn, path, key)
         _recover_interrupted(conn)
     except BaseException:
         conn.close()
         raise
     return ConversationStore(conn, path, key, protection, keychain)
+
+
+def snapshot_path(path: Path) -> Path:
+    """Where the copy made before a schema upgrade is kept (beside the database)."""
+    return path.with_name(f"{path.name}.before-upgrade")
+
+
+def _migrate_with_snapshot(conn: Connection, path: Path, key: DbKey) -> None:
+    """Upgrade the schema; before an upgrade of a database that has one, an encrypted copy
+    under the same key is written beside it, kept until the next start that needs none
+    (by then the upgraded database has opened once more)."""
+    version = schema_version(conn)
+    snapshot = snapshot_path(path)
+    upgrading = 0 < version < LATEST_VERSION
+    if upgrading:
+        _backup.export_to(conn, snapshot, key)
+    try:
+        migrate(conn)
+    except MigrationFailed as exc:
+        if upgrading:
+            exc.next_step = (
+                f"Nothing was changed, and a copy from before the upgrade is at {snapshot}. "
+                "Report this problem, and keep both files."
+            )
+        raise
+    if not upgrading and snapshot.exists():
+        remove_database_files(snapshot)
 
 
 def open_memory_store() -> ConversationStore:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import stat
 
 import pytest
 
@@ -17,6 +18,7 @@ from engine.storage.migrations import (
     migrate,
     schema_version,
 )
+from engine.storage.store import snapshot_path
 
 # Data a person might have written at each version, in that version's schema.
 _SEED = {
@@ -148,3 +150,29 @@ def test_m0005_documents_on_a_version_4_history(keychain, db_path):
         assert store.conversation_library(1) == library
         assert store.list_libraries()[0].documents == 0
         assert store.active_path(1)[0].content == "pack hiking boots"  # old data intact
+
+
+def test_an_upgrade_keeps_an_encrypted_copy_until_the_next_start(keychain, db_path):
+    db, key = _db_at(db_path, 4)
+    db.close()
+    keychain.save(key)
+    snapshot = snapshot_path(db_path)
+    with open_store(db_path) as store:
+        assert store.active_path(1)[0].content == "pack hiking boots"
+    assert snapshot.is_file() and stat.S_IMODE(snapshot.stat().st_mode) == 0o600
+    old = connect(snapshot, key)  # the same key opens it: it is the database as it was
+    assert schema_version(old) == 4
+    assert old.execute("SELECT content FROM messages WHERE id = 1").fetchone() == (
+        "pack hiking boots",
+    )
+    old.close()
+    assert b"hiking" not in snapshot.read_bytes()  # encrypted like the database
+    with open_store(db_path):  # the next start that needs no upgrade: the copy goes
+        pass
+    assert not snapshot.exists()
+
+
+def test_a_new_database_needs_no_copy(keychain, db_path):
+    with open_store(db_path):
+        pass
+    assert not snapshot_path(db_path).exists()
