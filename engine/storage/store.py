@@ -711,6 +711,7 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
             self.close()
             try:
                 remove_database_files(self._path)
+                remove_database_files(snapshot_path(self._path))  # the copy before an upgrade
             except OSError as exc:
                 raise _backup.translate_os(exc) from exc
 

@@ -105,3 +105,13 @@ def test_forget_everything(store, db_path, keychain):
     assert list(db_path.parent.iterdir()) == []
     with open_store(db_path) as fresh:  # a fresh start, with a new key
         assert fresh.list_conversations() == []
+
+
+def test_forget_everything_takes_the_copy_made_before_an_upgrade(store, db_path, keychain):
+    from engine.storage.store import snapshot_path  # noqa: PLC0415
+
+    store.create_conversation("to forget")
+    # As an upgrade leaves it: an encrypted copy beside the database.
+    snapshot_path(db_path).write_bytes(db_path.read_bytes())
+    store.forget_everything()
+    assert list(db_path.parent.iterdir()) == []
