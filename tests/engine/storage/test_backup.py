@@ -108,7 +108,7 @@ def test_forget_everything(store, db_path, keychain):
 
 
 def test_forget_everything_takes_the_copy_made_before_an_upgrade(store, db_path, keychain):
-    from engine.storage.store import snapshot_path  # noqa: PLC0415
+    from engine.storage.store import snapshot_path
 
     store.create_conversation("to forget")
     # As an upgrade leaves it: an encrypted copy beside the database.
