@@ -108,6 +108,9 @@ def test_a_folder_is_indexed_with_progress_stopped_and_resumed(
     def stop_after_first_file(_r: object) -> None:
         if not stopped:
             stopped.append(True)
+            # What is shown as the first file is done (its progress arrived just before,
+            # in order, and may be replaced before the sampler's next look).
+            seen.append((dialog.progress_label.text(), dialog.progress_bar.value()))
             assert dialog.cancel_button.isVisible()
             dialog.cancel_button.click()
 
