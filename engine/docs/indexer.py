@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from engine.docs.chunking import chunk_pages
 from engine.docs.extract import DocumentProblem, kind_of, limit_for, read_pages, readable
-from engine.storage.types import ChunkText, DocumentRecord, FileFacts, Library
+from engine.storage.types import DocumentRecord, FileFacts, Library
 
 if TYPE_CHECKING:
     from engine.docs.embedding import Embedder
@@ -346,7 +346,6 @@ def _embed_missing(
 
 
 __all__ = [
-    "ChunkText",
     "FileResult",
     "IndexProgress",
     "IndexReport",

@@ -1,10 +1,7 @@
-"""The store's private-documents room: libraries, documents, chunks, their keyword index and
-vectors, and the passages a reply was given. Part of ``ConversationStore`` (a mixin), so it
-shares the one connection, its lock and its owner thread.
-
-Vectors are kept as int8 (unit vector × 127) and searched from a float32 matrix held in
-memory per library and embedder, rebuilt when the library's chunks change and dropped when
-the store locks or closes.
+"""The store's private-documents room: libraries, their files and folders, documents with
+their passages and vectors (int8, unit vector × 127), a conversation's library, and the
+passages a reply was given. Part of ``ConversationStore`` (a mixin), so it shares the one
+connection, its lock and its owner thread. Ranking passages is ``passage_search``'s.
 """
 
 from __future__ import annotations
