@@ -13,6 +13,7 @@ from __future__ import annotations
 from engine.storage.errors import (
     DatabaseBusy,
     DatabaseCorrupt,
+    DatabaseDamaged,
     DatabaseTooNew,
     DiskFull,
     InvalidPassphrase,
@@ -31,8 +32,10 @@ from engine.storage.errors import (
     StoreThreadError,
     WrongKey,
 )
+from engine.storage.health import Damage
 from engine.storage.keys import Keychain, Protection
 from engine.storage.owner import StoreOwner
+from engine.storage.recovery import RecoveryReport
 from engine.storage.store import ConversationStore, default_path, open_memory_store, open_store
 from engine.storage.types import (
     Conversation,
@@ -48,8 +51,10 @@ __all__ = [
     "Conversation",
     "ConversationStore",
     "ConversationSummary",
+    "Damage",
     "DatabaseBusy",
     "DatabaseCorrupt",
+    "DatabaseDamaged",
     "DatabaseTooNew",
     "DiskFull",
     "InvalidPassphrase",
@@ -65,6 +70,7 @@ __all__ = [
     "Protection",
     "ReadOnlyStorage",
     "RecordNotFound",
+    "RecoveryReport",
     "ReplyNotStreaming",
     "Role",
     "SearchHit",

@@ -98,6 +98,22 @@ class DatabaseTooNew(StorageError):
         )
 
 
+class DatabaseDamaged(StorageError):
+    """The history opened, but damaged: it is read-only until Recover copies it out."""
+
+    default_next_step = (
+        "Choose Recover (in the window, or `hearth recover` in a terminal): it copies every "
+        "readable conversation into a new file and keeps the damaged one aside, unchanged."
+    )
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(
+            "Your conversation history is damaged"
+            + (f" ({detail})" if detail else "")
+            + ", so Hearth opened it read-only: nothing can be saved into it."
+        )
+
+
 class MigrationFailed(StorageError):
     """Upgrading the schema failed; the transaction was rolled back."""
 

@@ -23,6 +23,8 @@ from engine.paths import data_dir, fsync_dir
 from engine.policy.types import Action, EgressAttempt, Mode
 from engine.storage import backup as _backup
 from engine.storage import export as _export
+from engine.storage import health as _health
+from engine.storage import recovery as _recovery
 from engine.storage import search as _search
 from engine.storage.db import (
     Connection,
@@ -37,6 +39,7 @@ from engine.storage.documents import DocumentRoom
 from engine.storage.errors import (
     DatabaseBusy,
     DatabaseCorrupt,
+    DatabaseDamaged,
     InvalidPassphrase,
     KeychainError,
     KeychainUnavailable,
@@ -49,6 +52,7 @@ from engine.storage.errors import (
     StoreThreadError,
     WrongKey,
 )
+from engine.storage.health import Damage
 from engine.storage.keys import DbKey, Keychain, Passphrase, Protection, RawKey, new_raw_key
 from engine.storage.merge import MergeRoom
 from engine.storage.migrations import LATEST_VERSION, migrate, schema_version
@@ -100,20 +104,43 @@ def open_store(
     protection: Protection
     if passphrase is not None:
         key = Passphrase(passphrase)
-        conn = connect(path, key)
         protection = "passphrase"
     else:
         if not keychain.available():
             raise KeychainUnavailable(f"keyring backend: {keychain.backend_name}")
-        conn, key = _open_with_keychain(path, keychain)
+        key = _key_from_keychain(path, keychain)
         protection = "keychain"
+    conn, damage, check_later = _open_checked(path, key)
+    if damage is None:
+        try:
+            _migrate_with_snapshot(conn, path, key)
+            _recover_interrupted(conn)
+        except BaseException:
+            conn.close()
+            raise
+    store = ConversationStore(conn, path, key, protection, keychain)
+    store._damage, store._check_later = damage, check_later
+    return store
+
+
+def _open_checked(path: Path, key: DbKey) -> tuple[Connection, Damage | None, bool]:
+    """A connection to ``path``, and what is wrong with it. An existing file is examined
+    first through a read-only connection, before anything could write to it; a damaged one
+    is returned on that read-only connection. The third value says the quick check ran out
+    of time (``ConversationStore.full_check`` finishes it)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return connect(path, key), None, False
+    wal = _health.read_wal_damage(path)  # before any connection: SQLite would drop the frames
+    reader = connect(path, key, uri_params="mode=ro")
     try:
-        _migrate_with_snapshot(conn, path, key)
-        _recover_interrupted(conn)
+        problems = _health.quick_check(reader)
     except BaseException:
-        conn.close()
+        reader.close()
         raise
-    return ConversationStore(conn, path, key, protection, keychain)
+    if problems or wal is not None:
+        return reader, _health.Damage(tuple(problems or ()), wal), False
+    reader.close()
+    return connect(path, key), None, problems is None
 
 
 def snapshot_path(path: Path) -> Path:
@@ -156,19 +183,25 @@ def open_memory_store() -> ConversationStore:
     return ConversationStore(conn, MEMORY_PATH, new_raw_key(), "memory", Keychain())
 
 
-def _open_with_keychain(path: Path, keychain: Keychain) -> tuple[Connection, RawKey]:
+def _key_from_keychain(path: Path, keychain: Keychain) -> RawKey:
+    """The keychain's key for ``path`` (made and saved first for a new database), tried on a
+    read-only connection; the key of an interrupted rekey is tried too, and kept if it is
+    the one that opens the file."""
     key = keychain.load()
     pending = keychain.load_pending()
+    exists = path.exists() and path.stat().st_size > 0
     if key is None and pending is None:
-        if path.exists() and path.stat().st_size > 0:
+        if exists:
             raise KeyNotFound()  # never a new key over an existing file
         key = new_raw_key()
         keychain.save(key)  # before the file exists: no database without its key
-        return connect(path, key), key
+        return key
     candidates = [k for k in (key, pending) if k is not None]
+    if not exists:
+        return candidates[0]
     for n, candidate in enumerate(candidates, start=1):
         try:
-            conn = connect(path, candidate)
+            connect(path, candidate, uri_params="mode=ro").close()
         except WrongKey:
             if n == len(candidates):
                 raise
@@ -178,7 +211,7 @@ def _open_with_keychain(path: Path, keychain: Keychain) -> tuple[Connection, Raw
             keychain.save(candidate)
         if pending is not None:
             keychain.delete_pending()
-        return conn, candidate
+        return candidate
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -210,6 +243,10 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
         # Ledger entries that arrive while locked (hosts and programs, never chat text);
         # written when the store is unlocked.
         self._egress_backlog: list[EgressAttempt] = []
+        # Set by open_store: what is wrong with the file (then the connection is read-only),
+        # and whether the quick check at open ran out of time.
+        self._damage: Damage | None = None
+        self._check_later = False
         self._init_documents()
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -237,6 +274,70 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
                 "keychain, and no passphrase set)."
             )
         return "Encrypted with your passphrase."
+
+    @property
+    def damage(self) -> Damage | None:
+        """What is wrong with the file, when it opened damaged (and read-only); else None."""
+        return self._damage
+
+    @property
+    def check_pending(self) -> bool:
+        """True when the check at open ran out of time: call ``full_check`` off this thread."""
+        return self._check_later
+
+    def full_check(self) -> Damage | None:
+        """Check every page and the whole structure on a read-only connection of its own, so
+        any thread may call it while the store is in use; returns what is wrong, or None.
+        Found damage is only reported: ``mark_damaged`` (on the owner thread) acts on it.
+
+        Raises: StoreClosed (locked or closed), and the errors of opening the file.
+        """
+        key = self._key
+        if key is None or self._protection == "memory":
+            raise StoreClosed()
+        reader = connect(self._path, key, uri_params="mode=ro")
+        try:
+            problems = _health.full_check(reader)
+        finally:
+            reader.close()
+        self._check_later = False
+        return _health.Damage(tuple(problems)) if problems else None
+
+    def mark_damaged(self, damage: Damage) -> None:
+        """From now on refuse every write (found by ``full_check`` after the store opened)."""
+        with self._lock:
+            self._damage = damage
+            if self._conn is not None:
+                # A read-only connection: closing the read-write one could checkpoint.
+                self._conn.execute("PRAGMA query_only = ON")
+
+    def recover(self) -> _recovery.RecoveryReport:
+        """Copy every readable conversation of this damaged history into a new file under
+        the same key, keep the damaged files aside unchanged, and go on with the new one.
+
+        Raises: StorageError (nothing moved), StoreClosed.
+        """
+        with self._lock:
+            db = self._db()
+            if self._damage is None:
+                raise StorageError("Your history is not damaged: there is nothing to recover.")
+            assert self._key is not None  # _db() refuses a locked store
+            self._conn = None
+            try:
+                conn, report = _recovery.recover(db, self._path, self._key)
+            except BaseException:
+                try:  # still open when the copy failed: go on reading the damaged file
+                    db.execute("SELECT 1")
+                    self._conn = db
+                except sqlcipher3.ProgrammingError:
+                    with contextlib.suppress(StorageError):
+                        self._conn = connect(self._path, self._key, uri_params="mode=ro")
+                raise
+            self._conn, self._damage, self._synchronous = conn, None, "NORMAL"
+            backlog, self._egress_backlog = self._egress_backlog, []
+        for entry in backlog:
+            self.record_egress(entry)
+        return report
 
     @property
     def saved(self) -> bool:
@@ -299,9 +400,10 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
                     if passphrase is None:
                         raise InvalidPassphrase("This history is protected by a passphrase.")
                     key = Passphrase(passphrase)
-                    conn = connect(self._path, key)
                 else:
-                    conn, key = _open_with_keychain(self._path, self._keychain)
+                    key = _key_from_keychain(self._path, self._keychain)
+                params = "mode=ro" if self._damage is not None else ""
+                conn = connect(self._path, key, uri_params=params)
                 self._conn, self._key = conn, key
                 self._synchronous = "NORMAL"
             self._locked = False
@@ -720,9 +822,10 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
     def record_egress(self, entry: EgressAttempt) -> None:
         """Keep one egress-ledger entry. Not fsynced on its own (the next durable commit
         covers it): the policy calls this from the thread that made the attempt. While the
-        store is locked the entry waits in memory and is written on unlock."""
+        store is locked the entry waits in memory and is written on unlock; while it is
+        damaged (read-only), until Recover has made a new file."""
         with self._lock:
-            if self._locked:
+            if self._locked or self._damage is not None:
                 self._egress_backlog.append(entry)
                 return
         with self._transaction(durable=False) as db:
@@ -788,6 +891,8 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
     def _transaction(self, *, durable: bool = True) -> Iterator[Connection]:
         with self._lock:
             db = self._db()
+            if self._damage is not None:
+                raise DatabaseDamaged(self._damage.describe())
             wanted = "FULL" if durable else "NORMAL"
             try:
                 if wanted != self._synchronous:
