@@ -7,6 +7,7 @@ Imported by engine/cli.py's commands after the egress policy is installed.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -30,18 +31,88 @@ def not_utf8(text: str) -> str | None:
     return None
 
 
-def open_store_or_memory(no_save: bool) -> ConversationStore:
-    """The encrypted store, or one in memory when it cannot be opened: the question is still
-    answered, and the person is told it is not being saved and why."""
-    from engine.storage import StorageError, open_memory_store, open_store  # noqa: PLC0415
+PASSPHRASE_TRIES = 3
+
+
+def read_secret(prompt: str) -> str | None:
+    """A passphrase typed at the terminal (not echoed), or None where there is no terminal
+    to ask on (getpass would fall back to reading standard input, and echo it)."""
+    try:
+        with open("/dev/tty", "rb"):
+            pass
+    except OSError:
+        if not sys.stdin.isatty():
+            return None
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, KeyboardInterrupt):
+        print(file=sys.stderr)
+        return None
+
+
+def open_history() -> ConversationStore:
+    """The encrypted store. A history protected by a passphrase asks for it at the terminal
+    (three tries).
+
+    Raises: StorageError, PassphraseRequired (no terminal to ask on, or no right answer).
+    """
+    from engine.storage import (  # noqa: PLC0415
+        KeyNotFound,
+        PassphraseRequired,
+        StorageError,
+        WrongKey,
+        open_store,
+    )
+    from engine.storage.keys import set_uses_passphrase  # noqa: PLC0415
+
+    required: StorageError
+    try:
+        return open_store()
+    except PassphraseRequired as exc:
+        required = exc
+    except KeyNotFound as exc:  # no key in the keychain: it may be a passphrase's history
+        required = exc
+        print(f"{exc.user_message} If you protected it with a passphrase:", file=sys.stderr)
+    for _ in range(PASSPHRASE_TRIES):
+        passphrase = read_secret("Passphrase of your history: ")
+        if passphrase is None:
+            break
+        try:
+            store = open_store(passphrase=passphrase)
+        except WrongKey:
+            print("That passphrase does not open it.", file=sys.stderr)
+            continue
+        if isinstance(required, KeyNotFound):
+            set_uses_passphrase(store.path, True)  # asked for at once from now on
+        return store
+    if isinstance(required, PassphraseRequired):
+        required.next_step = "Run the command again in a terminal and enter your passphrase."
+    raise required
+
+
+def open_store_or_memory(no_save: bool, *, read_only_ok: bool = False) -> ConversationStore:
+    """The encrypted store, or one in memory when it cannot be opened or saved into: the
+    question is still answered, and the person is told it is not being saved and why. With
+    ``read_only_ok`` a damaged history is returned as it is (read-only), for commands that
+    only read."""
+    from engine.storage import DatabaseDamaged, StorageError, open_memory_store  # noqa: PLC0415
 
     if no_save:
         return open_memory_store()
     try:
-        return open_store()
+        store = open_history()
     except StorageError as exc:
         print(f"note: this conversation will not be saved. {exc.full_message}", file=sys.stderr)
         return open_memory_store()
+    if store.damage is not None:
+        problem = DatabaseDamaged(store.damage.describe())
+        if read_only_ok:
+            print(f"note: {problem.full_message}", file=sys.stderr)
+            return store
+        print(f"note: this conversation will not be saved. {problem.full_message}", file=sys.stderr)
+        store.close()
+        return open_memory_store()
+    return store
 
 
 @contextlib.contextmanager
@@ -70,11 +141,12 @@ def on_ctrl_c(handler: Callable[[], object]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def store_context(no_save: bool) -> Iterator[ConversationStore]:
-    """The store, with the egress ledger kept in it while the block runs."""
+def store_context(no_save: bool, *, read_only_ok: bool = False) -> Iterator[ConversationStore]:
+    """The store (as ``open_store_or_memory`` gives it), with the egress ledger kept in it
+    while the block runs."""
     import engine.policy  # noqa: PLC0415
 
-    with open_store_or_memory(no_save) as store:
+    with open_store_or_memory(no_save, read_only_ok=read_only_ok) as store:
         engine.policy.ledger().attach(store.record_egress)
         try:
             yield store

@@ -58,8 +58,9 @@ def _slug(title: str) -> str:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from engine.paths import ensure_private_dir, write_private_atomic  # noqa: PLC0415
+    from engine.storage import DatabaseCorrupt  # noqa: PLC0415
 
-    with store_context(no_save=False) as store:
+    with store_context(no_save=False, read_only_ok=True) as store:
         if not store.saved:
             print("hearth export: there is no saved history to export.", file=sys.stderr)
             return 1
@@ -71,12 +72,20 @@ def cmd_export(args: argparse.Namespace) -> int:
         folder = ensure_private_dir(args.folder.expanduser())
         written = 0
         for conversation_id in ids:
-            conversation = store.get_conversation(conversation_id)
-            text = (
-                store.export_markdown(conversation_id)
-                if args.format == "md"
-                else store.export_json(conversation_id)
-            )
+            try:
+                conversation = store.get_conversation(conversation_id)
+                text = (
+                    store.export_markdown(conversation_id)
+                    if args.format == "md"
+                    else store.export_json(conversation_id)
+                )
+            except DatabaseCorrupt:
+                print(
+                    f"hearth export: conversation {conversation_id} is on a damaged part of the "
+                    "file and was skipped (`hearth recover` saves what can be read of it).",
+                    file=sys.stderr,
+                )
+                continue
             target = folder / f"{conversation_id}-{_slug(conversation.title)}.{args.format}"
             if target.exists():
                 print(f"hearth export: {target} exists; left as it is.", file=sys.stderr)
@@ -91,7 +100,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _passphrase(from_stdin: bool, *, confirm: bool = True, command: str = "backup") -> str | None:
+def ask_passphrase(
+    from_stdin: bool,
+    *,
+    confirm: bool = True,
+    command: str = "backup",
+    prompt: str = "Passphrase of the backup: ",
+) -> str | None:
+    """A passphrase from the first line of standard input, or typed twice at the terminal;
+    None (after saying why) when there is neither."""
     if from_stdin:
         line = sys.stdin.readline().rstrip("\r\n")
         return line or None
@@ -101,7 +118,7 @@ def _passphrase(from_stdin: bool, *, confirm: bool = True, command: str = "backu
             file=sys.stderr,
         )
         return None
-    first = getpass.getpass("Passphrase of the backup: ")
+    first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Once more: ") != first:
         print(f"hearth {command}: the two passphrases differ; nothing was done.", file=sys.stderr)
         return None
@@ -116,7 +133,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    passphrase = _passphrase(args.passphrase_stdin)
+    passphrase = ask_passphrase(args.passphrase_stdin)
     if passphrase is None:
         return 2
     if len(passphrase) < MIN_PASSPHRASE:
@@ -125,7 +142,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    with store_context(no_save=False) as store:
+    with store_context(no_save=False, read_only_ok=True) as store:
         store.backup(target, passphrase)
         count = len(store.list_conversations())
     print(
@@ -148,7 +165,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"hearth restore: {source} is not a file.", file=sys.stderr)
         return 2
-    passphrase = _passphrase(args.passphrase_stdin, confirm=False, command="restore")
+    passphrase = ask_passphrase(args.passphrase_stdin, confirm=False, command="restore")
     if passphrase is None:
         return 2
     # The backup is read from a private copy: opening a store may upgrade it, and the
@@ -158,6 +175,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
         create_private_file(copy)
         copy.write_bytes(source.read_bytes())
         with open_store(copy, passphrase=passphrase) as backup, store_context(False) as store:
+            if not store.saved:
+                print("hearth restore: your history could not be opened; nothing was added.")
+                return 1
             plan = store.merge_plan(backup)
             print(
                 f"The backup holds {len(plan.new) + plan.already_here} conversation(s): "

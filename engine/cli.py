@@ -95,9 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _model_args(chat)
     chat.add_argument("--library", "-l", help="answer from this library of your documents")
+    from engine._cli_history import add_history_args  # noqa: PLC0415
     from engine._cli_records import add_records_args  # noqa: PLC0415
 
     add_records_args(sub)
+    add_history_args(sub)
     _docs_args(
         sub.add_parser(
             "docs",
@@ -464,13 +466,14 @@ def _models_verify(args: argparse.Namespace) -> int:
 
 def cmd_privacy(args: argparse.Namespace) -> int:
     import engine.policy  # noqa: PLC0415
+    from engine._cli_base import open_history  # noqa: PLC0415
     from engine.policy.report import format_ledger  # noqa: PLC0415
-    from engine.storage import StorageError, open_store  # noqa: PLC0415
+    from engine.storage import StorageError  # noqa: PLC0415
 
     ledger = engine.policy.ledger()
     print(f"Mode: {engine.policy.current_mode().label}")
     try:
-        store = open_store()
+        store = open_history()
     except StorageError as exc:
         print(
             f"The ledger kept in the encrypted store cannot be read: {exc.full_message}\n"
@@ -542,8 +545,22 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_recover(args: argparse.Namespace) -> int:
+    from engine._cli_history import cmd_recover as run  # noqa: PLC0415
+
+    return run(args)
+
+
+def cmd_passphrase(args: argparse.Namespace) -> int:
+    from engine._cli_history import cmd_passphrase as run  # noqa: PLC0415
+
+    return run(args)
+
+
 COMMANDS = {
     "restore": cmd_restore,
+    "recover": cmd_recover,
+    "passphrase": cmd_passphrase,
     "ask": cmd_ask,
     "export": cmd_export,
     "backup": cmd_backup,

@@ -24,7 +24,10 @@ class KeychainError(StorageError):
 class KeychainUnavailable(KeychainError):
     """No secure system keychain exists here (e.g. headless Linux without Secret Service)."""
 
-    default_next_step = "Set a passphrase to protect your conversation history."
+    default_next_step = (
+        "Set a passphrase to protect your conversation history: run `hearth passphrase set` "
+        "in a terminal."
+    )
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(
@@ -46,12 +49,22 @@ class KeyNotFound(StorageError):
     """A database exists but the keychain holds no key for it."""
 
     default_next_step = (
-        "If you protected your history with a passphrase, enter it. Otherwise restore a "
-        "backup. The database file has not been changed."
+        "If you protected your history with a passphrase, enter it when Hearth asks. "
+        "Otherwise move the file aside and restore a backup (`hearth restore FILE`). The "
+        "database file has not been changed."
     )
 
     def __init__(self) -> None:
         super().__init__("Your conversation history is locked, and the keychain has no key for it.")
+
+
+class PassphraseRequired(StorageError):
+    """The history is protected by a passphrase (``hearth passphrase set``): ask for it."""
+
+    default_next_step = "Enter your passphrase to open it."
+
+    def __init__(self) -> None:
+        super().__init__("Your conversation history is protected by a passphrase.")
 
 
 class WrongKey(StorageError):
@@ -75,7 +88,10 @@ class NotADatabase(StorageError):
 class DatabaseCorrupt(StorageError):
     """A page failed its integrity check: the file was damaged or tampered with."""
 
-    default_next_step = "Restore a backup. The damaged file has been left exactly as it is."
+    default_next_step = (
+        "The damaged file has been left exactly as it is. Run `hearth recover` (or choose "
+        "Recover in the window) to copy what can still be read into a new file."
+    )
 
     def __init__(self, detail: str = "") -> None:
         super().__init__(

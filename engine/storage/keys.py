@@ -15,6 +15,7 @@ import secrets
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import keyring
@@ -22,6 +23,7 @@ import keyring.backend
 import keyring.backends.fail
 import keyring.errors
 
+from engine.paths import fsync_dir, write_private_atomic
 from engine.storage.errors import (
     InvalidPassphrase,
     KeychainError,
@@ -92,6 +94,30 @@ class Passphrase:
 
 
 DbKey = RawKey | Passphrase
+
+
+def passphrase_marker(db_path: Path) -> Path:
+    """The file beside the database that says "this history is opened with a passphrase".
+    It holds no secret; without it Hearth would look for a key in the keychain."""
+    return db_path.with_name(f"{db_path.name}.passphrase")
+
+
+def uses_passphrase(db_path: Path) -> bool:
+    """Whether the history at ``db_path`` was last set to open with a passphrase."""
+    return passphrase_marker(db_path).exists()
+
+
+def set_uses_passphrase(db_path: Path, on: bool) -> None:
+    """Record how the history opens (durably: a crash leaves the old or the new state).
+
+    Raises: OSError.
+    """
+    marker = passphrase_marker(db_path)
+    if on:
+        write_private_atomic(marker, b"passphrase\n")
+    else:
+        marker.unlink(missing_ok=True)
+        fsync_dir(marker.parent)
 
 
 def new_raw_key() -> RawKey:

@@ -45,6 +45,7 @@ from engine.storage.errors import (
     KeychainUnavailable,
     KeyNotFound,
     MigrationFailed,
+    PassphraseRequired,
     RecordNotFound,
     ReplyNotStreaming,
     StorageError,
@@ -53,7 +54,16 @@ from engine.storage.errors import (
     WrongKey,
 )
 from engine.storage.health import Damage
-from engine.storage.keys import DbKey, Keychain, Passphrase, Protection, RawKey, new_raw_key
+from engine.storage.keys import (
+    DbKey,
+    Keychain,
+    Passphrase,
+    Protection,
+    RawKey,
+    new_raw_key,
+    set_uses_passphrase,
+    uses_passphrase,
+)
 from engine.storage.merge import MergeRoom
 from engine.storage.migrations import LATEST_VERSION, migrate, schema_version
 from engine.storage.passage_search import PassageSearch
@@ -105,6 +115,13 @@ def open_store(
     if passphrase is not None:
         key = Passphrase(passphrase)
         protection = "passphrase"
+    elif uses_passphrase(path):
+        found = _keychain_key_if_it_opens(path, keychain)
+        if found is None:
+            raise PassphraseRequired()
+        # A switch to or from a passphrase stopped half-way: the file is under the keychain's key.
+        set_uses_passphrase(path, False)
+        key, protection = found, "keychain"
     else:
         if not keychain.available():
             raise KeychainUnavailable(f"keyring backend: {keychain.backend_name}")
@@ -181,6 +198,15 @@ def open_memory_store() -> ConversationStore:
     except sqlcipher3.Error as exc:
         raise translate(exc) from exc
     return ConversationStore(conn, MEMORY_PATH, new_raw_key(), "memory", Keychain())
+
+
+def _keychain_key_if_it_opens(path: Path, keychain: Keychain) -> RawKey | None:
+    if not keychain.available() or not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        return _key_from_keychain(path, keychain)
+    except (KeyNotFound, WrongKey, KeychainError):
+        return None
 
 
 def _key_from_keychain(path: Path, keychain: Keychain) -> RawKey:
@@ -729,9 +755,13 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
         ``passphrase``. Switches protection accordingly.
 
         Raises: KeychainUnavailable, KeychainLocked, KeychainError, InvalidPassphrase,
-        DiskFull, StorageError.
+        DatabaseDamaged, DiskFull, StorageError.
         """
         self._require_file()
+        if self._damage is not None:
+            raise DatabaseDamaged(self._damage.describe())
+        if passphrase is not None:
+            Passphrase(passphrase)  # refused before anything changes
         with self._lock:
             db = self._db()
             if passphrase is None:
@@ -744,9 +774,13 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
                 self._rekey(db, new_key)
                 self._keychain.save(new_key)
                 self._keychain.delete_pending()
+                self._set_marker(False)
                 self._protection = "keychain"
             else:
                 new_key = Passphrase(passphrase)
+                # Marked first: a crash before the re-encryption leaves the keychain key,
+                # which open_store tries before asking for a passphrase.
+                self._set_marker(True)
                 self._rekey(db, new_key)
                 if self._protection == "keychain":
                     # The old key opens nothing now; removing it is tidying up.
@@ -754,6 +788,12 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
                         self._keychain.delete()
                 self._protection = "passphrase"
             self._key = new_key
+
+    def _set_marker(self, on: bool) -> None:
+        try:
+            set_uses_passphrase(self._path, on)
+        except OSError as exc:
+            raise _backup.translate_os(exc) from exc
 
     def backup(self, dest: Path, passphrase: str) -> None:
         """Write an encrypted copy to ``dest`` under ``passphrase`` (atomic replace).
@@ -814,6 +854,7 @@ class ConversationStore(DocumentRoom, PassageSearch, MergeRoom):
             try:
                 remove_database_files(self._path)
                 remove_database_files(snapshot_path(self._path))  # the copy before an upgrade
+                set_uses_passphrase(self._path, False)
             except OSError as exc:
                 raise _backup.translate_os(exc) from exc
 
