@@ -4,45 +4,83 @@ shows the main window."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 import engine.policy
 from desktop import theme
+from desktop.dialogs.passphrase_dialog import PassphraseDialog
 from desktop.main_window import MainWindow
 from desktop.single_instance import SingleInstance
 from engine import paths
 from engine.storage import (
     ConversationStore,
+    KeyNotFound,
+    PassphraseRequired,
     StorageError,
     StoreOwner,
+    WrongKey,
     open_memory_store,
     open_store,
+    set_uses_passphrase,
 )
 
 
 def open_history() -> ConversationStore | None:
-    """The encrypted store; when it cannot be opened, the person chooses between chatting
-    without saving and quitting (the default: nothing is touched either way)."""
+    """The encrypted store. A history protected by a passphrase asks for it; when the store
+    cannot be opened, the person chooses between chatting without saving and quitting (the
+    default: nothing is touched either way)."""
+    return open_history_at(None)
+
+
+def open_history_at(path: Path | None) -> ConversationStore | None:
+    """``open_history`` for the database at ``path`` (None: the usual place)."""
     try:
-        return open_store()
+        return open_store(path)
+    except (PassphraseRequired, KeyNotFound) as exc:
+        return ask_passphrase(exc, path)
     except StorageError as exc:
-        box = QMessageBox()
-        box.setIcon(QMessageBox.Icon.Warning)
-        box.setWindowTitle("Your conversation history cannot be opened")
-        box.setText(exc.user_message)
-        box.setInformativeText(
-            f"{exc.next_step}\n\nYou can chat now without saving: nothing will be written "
-            "to disk, and your existing history is left untouched."
-        )
-        quit_button = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
-        box.addButton("Chat Without Saving", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(quit_button)
-        box.exec()
-        if box.clickedButton() is quit_button:
-            return None
-        return open_memory_store()
+        return cannot_open(exc)
+
+
+def ask_passphrase(reason: StorageError, path: Path | None) -> ConversationStore | None:
+    """Ask until the passphrase opens the history, or the person wants the other choices."""
+    dialog = PassphraseDialog(reason.user_message)
+    try:
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                store = open_store(path, passphrase=dialog.passphrase())
+            except WrongKey:
+                dialog.show_problem("That passphrase does not open your history. Try again.")
+                continue
+            except StorageError as exc:
+                return cannot_open(exc)
+            if isinstance(reason, KeyNotFound):
+                set_uses_passphrase(store.path, True)  # asked for at once from now on
+            return store
+    finally:
+        dialog.deleteLater()
+    return cannot_open(reason)
+
+
+def cannot_open(exc: StorageError) -> ConversationStore | None:
+    box = QMessageBox()
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Your conversation history cannot be opened")
+    box.setText(exc.user_message)
+    box.setInformativeText(
+        f"{exc.next_step}\n\nYou can chat now without saving: nothing will be written "
+        "to disk, and your existing history is left untouched."
+    )
+    quit_button = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.addButton("Chat Without Saving", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(quit_button)
+    box.exec()
+    if box.clickedButton() is quit_button:
+        return None
+    return open_memory_store()
 
 
 # While the window starts, the model thread and the hardware thread run Python (imports, GGUF

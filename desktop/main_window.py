@@ -51,12 +51,14 @@ from desktop.dialogs.privacy_dialog import PrivacyDialog
 from desktop.dialogs.settings_dialog import SettingsDialog
 from desktop.documents_flow import DocumentsFlow
 from desktop.errors import show_error
+from desktop.history_health import HistoryHealthFlow
 from desktop.privacy_flow import PrivacyFlow
 from desktop.settings import THEMES, AppSettings
 from desktop.settings_flow import SettingsFlow
 from desktop.shortcuts import SHORTCUTS, ShortcutsDialog
 from desktop.widgets._buttons import icon_button
 from desktop.widgets.composer import ComposerWidget
+from desktop.widgets.damage_banner import DamageBannerWidget
 from desktop.widgets.library_picker import LibraryPickerWidget
 from desktop.widgets.lock_screen import LockScreenWidget
 from desktop.widgets.model_bar import ModelBarWidget
@@ -117,6 +119,7 @@ class MainWindow(QMainWindow):
             owner, self.session, self.conversations, self.lock_screen, self
         )
         self.settings_flow = SettingsFlow(owner, self)
+        self.health = HistoryHealthFlow(owner, self.conversations, self.damage_banner, self)
         self.privacy = PrivacyFlow(
             owner,
             self.session,
@@ -143,6 +146,7 @@ class MainWindow(QMainWindow):
             self.splitter.restoreState(QByteArray(state.splitter))
         self._use_settings(self.settings)
         self.conversations.refresh()
+        self.health.start()
         self.documents.refresh_libraries()
         self._show_welcome(True)
         self.measure_hardware()
@@ -156,6 +160,7 @@ class MainWindow(QMainWindow):
         self.composer = ComposerWidget()
         self.library_picker = LibraryPickerWidget()
         self.composer.add_tool(self.library_picker)
+        self.damage_banner = DamageBannerWidget()
         self.welcome = WelcomeWidget()
         self.welcome_label = self.welcome.advice_label
         self.model_bar = ModelBarWidget()
@@ -201,6 +206,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(toolbar)
+        column.addWidget(self.damage_banner)
         column.addWidget(self.welcome, 1)
         column.addWidget(self.transcript, 1)
         column.addWidget(self.composer)
@@ -273,6 +279,7 @@ class MainWindow(QMainWindow):
         self.locker.store_locked.connect(self.store_locked)
         self.locker.unlocked.connect(self._on_locker_unlocked)
         self.locker.error_raised.connect(lambda exc, title: show_error(self, exc, title))
+        self.health.error_raised.connect(lambda exc, title: show_error(self, exc, title))
         self.settings_flow.applied.connect(self._use_settings)
         self.settings_flow.saved.connect(self._on_settings_flow_saved)
         self.settings_flow.draft_prompt_chosen.connect(self._on_settings_flow_draft_prompt_chosen)

@@ -15,7 +15,7 @@ from desktop.background import BackgroundOp
 from desktop.chat_session import ChatSession
 from desktop.conversation_list import ConversationList
 from desktop.widgets.lock_screen import LockScreenWidget
-from engine.storage import StoreOwner
+from engine.storage import InvalidPassphrase, StoreOwner, WrongKey
 
 # The idle-lock setting counts in minutes.
 IDLE_UNIT_MS = 60_000
@@ -73,6 +73,8 @@ class LockController(QObject):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self._activity)
+        # Read once: the window never changes how the history is protected.
+        self._passphrase = owner.call(lambda: owner.store.protection) == "passphrase"
         session.idle.connect(self._on_session_idle)
         screen.unlock_requested.connect(self._on_lock_screen_unlock_requested)
 
@@ -102,7 +104,7 @@ class LockController(QObject):
         self._idle_timer.stop()
         self._session.stop()
         self._session.forget_context()  # the model's KV cache holds the last turns
-        self._screen.reset(needs_passcode=app_lock.has_passcode())
+        self._screen.reset(needs_passcode=app_lock.has_passcode(), passphrase=self._passphrase)
         self.locked.emit()
         if self._session.busy:
             self._waiting_for_reply = True  # the store closes once the reply has stopped
@@ -136,6 +138,12 @@ class LockController(QObject):
         store = self._owner.store
 
         def unlock() -> bool:
+            if self._passphrase:  # the passphrase is the key: it is checked by opening
+                try:
+                    store.unlock(passphrase=passcode)
+                except (WrongKey, InvalidPassphrase):
+                    return False
+                return True
             if app_lock.has_passcode() and not app_lock.check_passcode(passcode):
                 return False
             store.unlock()
@@ -143,7 +151,8 @@ class LockController(QObject):
 
         def done(ok: bool) -> None:
             if not ok:
-                self._screen.show_problem("Wrong passcode. Try again.")
+                secret = "passphrase" if self._passphrase else "passcode"
+                self._screen.show_problem(f"Wrong {secret}. Try again.")
                 return
             self._locked = False
             self.unlocked.emit()

@@ -17,6 +17,9 @@ COLUMN_EMS = 24  # the widest the column gets, in ems: a comfortable line
 HINT = "Your conversations are hidden until you unlock Hearth."
 HINT_PASSCODE = "Enter your passcode to see them again."
 HINT_NO_PASSCODE = "No passcode is set, so Unlock opens them again. You can set one in Settings."
+HINT_PASSPHRASE = (
+    "Your history is encrypted with your passphrase: enter it to open the history again."
+)
 
 
 class LockScreenWidget(QWidget):
@@ -81,11 +84,19 @@ class LockScreenWidget(QWidget):
         self._fit_column()
         self._apply_icon()
 
-    def reset(self, *, needs_passcode: bool) -> None:
-        """Back to an empty form; the unlock button waits for ``set_ready``."""
+    def reset(self, *, needs_passcode: bool, passphrase: bool = False) -> None:
+        """Back to an empty form; the unlock button waits for ``set_ready``. With
+        ``passphrase`` the field asks for the history's passphrase (it is the key itself)."""
         self.passcode_edit.clear()
-        self.passcode_edit.setVisible(needs_passcode)
-        self.hint_label.setText(f"{HINT} {HINT_PASSCODE if needs_passcode else HINT_NO_PASSCODE}")
+        self.passcode_edit.setVisible(needs_passcode or passphrase)
+        name = "Passphrase" if passphrase else "Passcode"
+        self.passcode_edit.setAccessibleName(name)
+        self.passcode_edit.setPlaceholderText(name)
+        if passphrase:
+            hint = HINT_PASSPHRASE
+        else:
+            hint = HINT_PASSCODE if needs_passcode else HINT_NO_PASSCODE
+        self.hint_label.setText(f"{HINT} {hint}")
         self.problem_label.hide()
         self.set_ready(False)
 

@@ -34,7 +34,7 @@ from engine.storage.errors import (
     WrongKey,
 )
 from engine.storage.health import Damage
-from engine.storage.keys import Keychain, Protection
+from engine.storage.keys import Keychain, Protection, set_uses_passphrase, uses_passphrase
 from engine.storage.owner import StoreOwner
 from engine.storage.recovery import RecoveryReport
 from engine.storage.store import ConversationStore, default_path, open_memory_store, open_store
@@ -86,4 +86,6 @@ __all__ = [
     "default_path",
     "open_memory_store",
     "open_store",
+    "set_uses_passphrase",
+    "uses_passphrase",
 ]
