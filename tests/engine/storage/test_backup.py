@@ -7,8 +7,8 @@ import pytest
 
 from engine.storage import (
     DatabaseCorrupt,
-    KeyNotFound,
     NotADatabase,
+    PassphraseRequired,
     WrongKey,
     open_store,
 )
@@ -38,7 +38,7 @@ def test_rekey_between_keychain_and_passphrase(store, db_path, keychain):
     assert store.protection == "passphrase"
     assert keychain.load() is None  # the dead key was removed
     store.close()
-    with pytest.raises(KeyNotFound):
+    with pytest.raises(PassphraseRequired):  # it says so, rather than "no key"
         open_store(db_path)
     with open_store(db_path, passphrase="hunter2 but longer") as s2:
         assert len(s2.list_conversations()) == 1
