@@ -64,7 +64,9 @@ class HistoryHealthFlow(QObject):
 
     def _show(self, damage: Damage) -> None:
         problem = DatabaseDamaged(damage.describe())
-        self._banner.show_damage(f"{problem.user_message} Recover keeps everything readable.")
+        self._banner.show_damage(
+            f"{problem.user_message} Recover copies everything readable into a new file."
+        )
 
     def _on_banner_recover_requested(self) -> None:
         box = QMessageBox(self._window)
