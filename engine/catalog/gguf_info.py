@@ -1,8 +1,8 @@
 """Reading and checking GGUF files before llama.cpp sees them.
 
 Two depths: ``check_header`` (magic, version, size; instant) runs before every load;
-``read_gguf`` (the ``gguf`` package's full parse: every key and tensor; about 2 s for a
-100 MB file because it walks the vocabulary) runs for files the catalog does not know.
+``read_gguf`` (every key and tensor, with every length and count bounded: gguf_parse.py)
+runs for files the catalog does not know.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from engine.catalog.gguf_parse import BigArray, GGUFLimitError, ParsedGGUF, parse_gguf
 from engine.errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
@@ -83,26 +84,26 @@ def _quantization(file_type: Any) -> str:
     return f"type {file_type}"  # a value this gguf does not know, or a flag (GUESSED)
 
 
-def _field(reader: Any, key: str, default: Any = None) -> Any:
-    field = reader.fields.get(key)
-    if field is None:
-        return default
-    try:
-        return field.contents()
-    except UnicodeDecodeError:
-        raise _BadField(key, "is not UTF-8 text") from None
-    except (ValueError, IndexError, TypeError):
-        raise _BadField(key, "cannot be read") from None
+def _field(reader: ParsedGGUF, key: str, default: Any = None) -> Any:
+    value = reader.fields.get(key, default)
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _BadField(key, "is not UTF-8 text") from None
+    if isinstance(value, BigArray):
+        raise _BadField(key, f"is an array of {value.items:,} items")
+    return value
 
 
-def _int_field(reader: Any, key: str, default: int = 0) -> int:
+def _int_field(reader: ParsedGGUF, key: str, default: int = 0) -> int:
     value = _field(reader, key, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _BadField(key, "is not a whole number")
     return value
 
 
-def _str_field(reader: Any, key: str, default: str = "") -> str:
+def _str_field(reader: ParsedGGUF, key: str, default: str = "") -> str:
     value = _field(reader, key, default)
     if not isinstance(value, str):
         raise _BadField(key, "is not text")
@@ -119,17 +120,14 @@ class _BadField(Exception):
 
 @lru_cache(maxsize=16)
 def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
-    from gguf import GGUFReader  # noqa: PLC0415 - numpy import is slow; only when needed
-
     p = Path(path)
     try:
-        reader = GGUFReader(p, "r")
-    except (ValueError, IndexError, KeyError, OSError, UnicodeDecodeError, struct.error):
-        raise _damaged(
-            p,
-            "its header or tensor table is damaged, or the file is truncated",
-        ) from None
-    end = max((int(t.data_offset) + int(t.n_bytes) for t in reader.tensors), default=0)
+        reader = parse_gguf(p)
+    except GGUFLimitError as exc:
+        raise _damaged(p, str(exc)) from None
+    except OSError as exc:
+        raise ModelError(f"The model file “{p.name}” cannot be read ({exc.strerror}).") from None
+    end = max((t.data_offset + t.n_bytes for t in reader.tensors), default=0)
     if end > size:
         raise _damaged(p, f"tensor data runs to byte {end:,} but the file has {size:,} (truncated)")
     try:
@@ -138,7 +136,7 @@ def _read_cached(path: str, size: int, mtime_ns: int) -> GGUFInfo:
         raise _damaged(p, bad.text) from None
 
 
-def _info(p: Path, size: int, reader: Any) -> GGUFInfo:
+def _info(p: Path, size: int, reader: ParsedGGUF) -> GGUFInfo:
     arch = _field(reader, "general.architecture")
     if not isinstance(arch, str) or not arch:
         raise _damaged(p, "general.architecture is missing")
@@ -165,7 +163,7 @@ def _info(p: Path, size: int, reader: Any) -> GGUFInfo:
         architecture=arch,
         name=_str_field(reader, "general.name", p.stem),
         quantization=_quantization(file_type),
-        parameters=sum(int(t.n_elements) for t in reader.tensors),
+        parameters=sum(t.n_elements for t in reader.tensors),
         layers=layers,
         kv_heads=kv_heads or heads,
         head_dim=head_dim,

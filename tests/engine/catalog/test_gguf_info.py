@@ -1,4 +1,5 @@
-"""The quantization read from a GGUF's general.file_type, named after gguf's LlamaFileType."""
+"""Reading a GGUF: the quantization named after gguf's LlamaFileType, the fields read as the gguf
+package reads them, and every length and count bounded before anything is built."""
 
 from __future__ import annotations
 
@@ -55,3 +56,68 @@ def test_metadata_of_the_wrong_type_or_encoding_is_named(tmp_path: Path, extra, 
     with pytest.raises(ModelError, match=says) as info:
         read_gguf(path)
     assert "Error" not in info.value.full_message
+
+
+def test_the_starter_model_reads_as_the_gguf_package_reads_it(starter_model_path: Path):
+    from gguf import GGUFReader
+
+    info = read_gguf(starter_model_path)
+    reference = GGUFReader(starter_model_path, "r")
+
+    def ref(key: str):
+        return reference.fields[key].contents()
+
+    arch = ref("general.architecture")
+    assert info.architecture == arch == "llama"
+    assert info.layers == ref(f"{arch}.block_count")
+    assert info.context_length == ref(f"{arch}.context_length")
+    assert info.chat_template == ref("tokenizer.chat_template")
+    assert info.name == ref("general.name")
+    assert info.parameters == sum(int(t.n_elements) for t in reference.tensors)
+    assert info.kv_heads == ref(f"{arch}.attention.head_count_kv")
+
+
+def _with_array(tmp_path: Path, items: list[int]) -> Path:
+    return write_gguf(tmp_path / "array.gguf", extra=lambda w: w.add_array("junk.values", items))
+
+
+def test_a_huge_array_of_numbers_is_stepped_over_not_built(tmp_path: Path):
+    import tracemalloc
+
+    path = _with_array(tmp_path, list(range(3_400_000)))  # 3.4 million numbers, 14 MB
+    assert path.stat().st_size > 13_000_000
+    tracemalloc.start()
+    try:
+        info = read_gguf(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert info.layers == 2
+    # GGUFReader built objects for each number here: 2.4 GB and 33 s (measured).
+    assert peak < 5_000_000
+
+
+def _patched(path: Path, find: bytes, skip: int, value: bytes) -> Path:
+    data = bytearray(path.read_bytes())
+    at = data.index(find) + len(find) + skip
+    data[at : at + len(value)] = value
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("patch", "says"),
+    [
+        # junk.values: value type (4 bytes), item type (4), then the count (8).
+        ((b"junk.values", 8, (1 << 40).to_bytes(8, "little")), "claims 1,099,511,627,776 items"),
+        ((b"junk.values", 8, (1_000_000).to_bytes(8, "little")), "runs past the end of the file"),
+        ((b"GGUF", 12, (1 << 33).to_bytes(8, "little")), "claims 8,589,934,592 metadata entries"),
+        ((b"GGUF", 4, (1 << 30).to_bytes(8, "little")), "claims 1,073,741,824 tensors"),
+    ],
+    ids=["vast-array", "array-past-the-end", "vast-metadata-count", "vast-tensor-count"],
+)
+def test_impossible_counts_are_refused_before_anything_is_allocated(tmp_path: Path, patch, says):
+    path = _patched(_with_array(tmp_path, [1, 2, 3]), *patch)
+    with pytest.raises(ModelError, match=says) as info:
+        read_gguf(path)
+    assert "is not a usable GGUF model" in info.value.user_message
