@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
         self.locker.unlocked.connect(self._on_locker_unlocked)
         self.locker.error_raised.connect(lambda exc, title: show_error(self, exc, title))
         self.health.error_raised.connect(lambda exc, title: show_error(self, exc, title))
+        self.privacy.protection_changed.connect(self.locker.set_passphrase_protected)
         self.settings_flow.applied.connect(self._use_settings)
         self.settings_flow.saved.connect(self._on_settings_flow_saved)
         self.settings_flow.draft_prompt_chosen.connect(self._on_settings_flow_draft_prompt_chosen)

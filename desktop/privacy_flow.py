@@ -24,6 +24,7 @@ from engine.storage import StoreOwner
 class PrivacyFlow(QObject):
     forgotten = Signal()  # everything is deleted: the window closes, the app quits
     error_raised = Signal(object)
+    protection_changed = Signal(bool)  # True: the history now opens with a passphrase
 
     def __init__(
         self,
@@ -75,17 +76,44 @@ class PrivacyFlow(QObject):
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.forget_requested.connect(self._on_dialog_forget_requested)
+        dialog.passphrase_requested.connect(self._on_dialog_passphrase_requested)
         self.dialog = dialog
+        self._show_store_details(dialog)
+        dialog.open()
+        return dialog
 
-        def read() -> tuple[str, int, bool]:
-            return store.protection_description, store.egress_count(), store.saved
+    def _show_store_details(self, dialog: PrivacyDialog) -> None:
+        store = self._owner.store
 
-        def show(details: tuple[str, int, bool]) -> None:
+        def read() -> tuple[str, int, bool, str]:
+            return (
+                store.protection_description,
+                store.egress_count(),
+                store.saved,
+                store.protection,
+            )
+
+        def show(details: tuple[str, int, bool, str]) -> None:
             dialog.set_store_details(*details)  # BackgroundOp skips this once dialog is gone
 
         BackgroundOp(dialog, read).success(show).failure(self.error_raised.emit).run(self._owner)
-        dialog.open()
-        return dialog
+
+    def _on_dialog_passphrase_requested(self, passphrase: str) -> None:
+        """Re-encrypt on the store's thread: under ``passphrase``, or ("") under a new random
+        key in the keychain."""
+        store = self._owner.store
+        dialog = self.dialog
+        on = bool(passphrase)
+
+        def rekey() -> None:
+            store.rekey(passphrase=passphrase or None)
+
+        def done(_result: None) -> None:
+            self.protection_changed.emit(on)
+            if dialog is not None and shiboken6.isValid(dialog):
+                self._show_store_details(dialog)
+
+        BackgroundOp(self, rekey).success(done).failure(self.error_raised.emit).run(self._owner)
 
     def close_dialog(self) -> None:
         if self.dialog is not None and shiboken6.isValid(self.dialog):

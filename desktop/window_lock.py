@@ -78,6 +78,10 @@ class LockController(QObject):
         session.idle.connect(self._on_session_idle)
         screen.unlock_requested.connect(self._on_lock_screen_unlock_requested)
 
+    def set_passphrase_protected(self, on: bool) -> None:
+        """The history now opens with a passphrase (on) or the keychain's key."""
+        self._passphrase = on
+
     @property
     def is_locked(self) -> bool:
         return self._locked

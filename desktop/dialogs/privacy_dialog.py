@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import theme
+from desktop.dialogs.new_passphrase_dialog import NewPassphraseDialog
 from engine.policy import EgressAttempt
 
 LEDGER_COLUMNS = ("Time", "What", "Where", "Mode", "Outcome")
@@ -60,6 +61,7 @@ class PrivacyDialog(QDialog):
     """``set_store_details`` fills the parts that come from the store once they are read."""
 
     forget_requested = Signal()
+    passphrase_requested = Signal(str)  # the new passphrase; "" for the keychain again
 
     def __init__(
         self,
@@ -96,8 +98,15 @@ class PrivacyDialog(QDialog):
         self.protection_label = QLabel("…")
         self.protection_label.setWordWrap(True)
         self.protection_label.setAccessibleName("How your history is protected")
+        self.protection_button = QPushButton()
+        self.protection_button.setAutoDefault(False)
+        self.protection_button.hide()  # until the store says how it is protected
+        self.protection_button.clicked.connect(self._on_protection_button_clicked)
+        self._passphrase = False
         protection_box = QGroupBox("How your history is protected")
-        QVBoxLayout(protection_box).addWidget(self.protection_label)
+        protection_layout = QVBoxLayout(protection_box)
+        protection_layout.addWidget(self.protection_label)
+        protection_layout.addWidget(self.protection_button, 0, Qt.AlignmentFlag.AlignLeft)
 
         self.locations_form = QFormLayout()
         self._location_labels: dict[str, QLabel] = {}
@@ -153,8 +162,16 @@ class PrivacyDialog(QDialog):
             for column, text in enumerate(cells):
                 self.ledger_table.setItem(row, column, QTableWidgetItem(text))
 
-    def set_store_details(self, protection: str, stored_count: int, saved: bool) -> None:
+    def set_store_details(
+        self, protection: str, stored_count: int, saved: bool, kind: str = ""
+    ) -> None:
+        """``kind`` is the store's protection ("keychain", "passphrase", "memory")."""
         self.protection_label.setText(protection)
+        self._passphrase = kind == "passphrase"
+        self.protection_button.setText(
+            "Use the System Keychain Instead…" if self._passphrase else "Use a Passphrase…"
+        )
+        self.protection_button.setVisible(saved and kind in ("keychain", "passphrase"))
         self.stored_label.setText(
             f"{stored_count} entr{'y' if stored_count == 1 else 'ies'} kept in your encrypted "
             "history in all."
@@ -174,6 +191,25 @@ class PrivacyDialog(QDialog):
             ]
             for r in range(t.rowCount())
         ]
+
+    def _on_protection_button_clicked(self) -> None:
+        if self._passphrase:
+            answer = QMessageBox.question(
+                self,
+                "Use the system keychain",
+                "Encrypt your history with a new random key kept in the system keychain? "
+                "Hearth will no longer ask for your passphrase; other programs of your account "
+                "that the keychain lets in could read the key.",
+            )
+            if answer == QMessageBox.StandardButton.Yes:
+                self.passphrase_requested.emit("")
+            return
+        dialog = NewPassphraseDialog(self)
+        try:
+            if dialog.exec() == QDialog.DialogCode.Accepted:
+                self.passphrase_requested.emit(dialog.passphrase())
+        finally:
+            dialog.deleteLater()
 
     def _on_forget_button_clicked(self) -> None:
         if ask_forget_everything(self):

@@ -186,3 +186,62 @@ def test_the_lock_screen_asks_for_the_passphrase(
         window.close()
         owner.close()
         store.close()
+
+
+def test_the_privacy_panel_switches_to_a_passphrase_and_back(
+    qtbot: QtBot, window: MainWindow, keychain, db_path: Path
+):
+    from desktop.dialogs.new_passphrase_dialog import NewPassphraseDialog
+
+    store = window.owner.store
+    window.owner.call(lambda: store.create_conversation("mine"))
+    dialog = window.privacy.open_dialog()
+    qtbot.waitUntil(dialog.protection_button.isVisible, timeout=5000)
+    assert dialog.protection_button.text() == "Use a Passphrase…"
+
+    seen: list[bool] = []
+
+    def fill() -> None:
+        chooser = QApplication.activeModalWidget()
+        if not isinstance(chooser, NewPassphraseDialog):
+            QTimer.singleShot(50, fill)
+            return
+        chooser.first_edit.setText("short")
+        seen.append(chooser.use_button.isEnabled())  # too short: refused
+        chooser.first_edit.setText(PASSPHRASE)
+        chooser.second_edit.setText(PASSPHRASE + "x")
+        seen.append(chooser.use_button.isEnabled())  # no match
+        chooser.second_edit.setText(PASSPHRASE)
+        chooser.use_button.click()
+
+    QTimer.singleShot(50, fill)
+    dialog.protection_button.click()
+    assert seen == [False, False]
+    qtbot.waitUntil(
+        lambda: window.owner.call(lambda: store.protection) == "passphrase", timeout=20_000
+    )
+    assert keychain.load() is None and uses_passphrase(db_path)
+    qtbot.waitUntil(
+        lambda: dialog.protection_button.text() == "Use the System Keychain Instead…", timeout=5000
+    )
+    assert "passphrase" in dialog.protection_label.text()
+    dialog.reject()
+
+    with qtbot.waitSignal(window.store_locked, timeout=10_000):
+        window.locker.lock()  # Ctrl+L itself is pressed in the test above
+    assert window.lock_screen.passcode_edit.placeholderText() == "Passphrase"
+    window.lock_screen.passcode_edit.setText(PASSPHRASE)
+    window.lock_screen.unlock_button.click()
+    qtbot.waitUntil(lambda: not window.is_locked(), timeout=20_000)
+
+    dialog = window.privacy.open_dialog()
+    qtbot.waitUntil(
+        lambda: dialog.protection_button.text() == "Use the System Keychain Instead…", timeout=5000
+    )
+    _answer_next_box("&Yes")
+    dialog.protection_button.click()
+    qtbot.waitUntil(
+        lambda: window.owner.call(lambda: store.protection) == "keychain", timeout=20_000
+    )
+    assert keychain.load() is not None and not uses_passphrase(db_path)
+    dialog.reject()
