@@ -5,8 +5,10 @@ No version in the paths: an upgrade must find the same profile.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import stat
 import sys
 from pathlib import Path
 
@@ -62,9 +64,33 @@ def catalog_path() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create ``path`` readable by the owner only, and so every folder made on the way
+    (``mkdir(parents=True)`` would give those the umask's mode: 0777 under umask 000).
+    Hearth's own data and settings folders are made owner-only even when something else
+    created them."""
+    missing = []
+    folder = path
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for new in reversed(missing):
+        try:
+            new.mkdir(mode=0o700)
+        except FileExistsError:
+            continue  # made meanwhile by another thread or process: tightened below
+        _owner_only(new)
+    for root in (data_dir(), config_dir()):
+        if path == root or root in path.parents:
+            _owner_only(root)
     return path
+
+
+def _owner_only(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not ours to change (another user's, read-only)
+        if folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) != 0o700:
+            folder.chmod(0o700)
 
 
 def fsync_dir(path: Path) -> None:
