@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.policy.ledger import Ledger
+from engine.policy.process import forbid_core_dumps
 from engine.policy.types import Action, EgressAttempt, EgressBlocked, Mode
 
 # The one module that may open a download window; more are named by an entry point's
@@ -409,6 +410,7 @@ def install(
     os.environ.update(HARDENING_ENV)
     with _install_lock:
         if _guard is None:
+            forbid_core_dumps()  # before any secret is in memory
             guard = Guard(
                 mode, download_modules=download_modules, user_action_modules=user_action_modules
             )
