@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 
 import engine.policy
-from desktop import theme
+from desktop import qt_log, theme
 from desktop.dialogs.passphrase_dialog import PassphraseDialog
 from desktop.main_window import MainWindow
 from desktop.single_instance import SingleInstance
@@ -90,6 +90,7 @@ GIL_SWITCH_INTERVAL_S = 0.001
 
 
 def main() -> int:
+    qt_log.install()  # before Qt can print an address or a path
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Hearth")
