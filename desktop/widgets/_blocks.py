@@ -145,3 +145,34 @@ def keep_lines(prose: str) -> str:
             line += "  "  # a hard break; at the end of a block Markdown drops it unseen
         out.append(line)
     return "\n".join(out)
+
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+_INLINE_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(\s*<?([^)\s>]*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)")
+
+
+def no_images(prose: str) -> str:
+    """Prose Markdown in which no image can be loaded: ``![alt](address)`` becomes a code
+    span ``[image: alt] address`` (what it was, nothing fetched), and any other ``![`` (a
+    reference image) is escaped, so Qt's importer makes no image for it to load. A reply's
+    ``![](file:///…)`` would otherwise have Qt read that file (a FIFO hangs the window,
+    /dev/zero exhausts its memory) each time the conversation is shown. Code spans are kept
+    as they are."""
+    out: list[str] = []
+    last = 0
+    for span in _CODE_SPAN.finditer(prose):
+        out.append(_neutralise(prose[last : span.start()]))
+        out.append(span.group(0))
+        last = span.end()
+    out.append(_neutralise(prose[last:]))
+    return "".join(out)
+
+
+def _neutralise(text: str) -> str:
+    def placeholder(image: re.Match[str]) -> str:
+        alt = image.group(1).replace("`", "'").strip()
+        address = image.group(2).replace("`", "'")
+        label = f"[image: {alt}]" if alt else "[image]"
+        return f"`` {label} {address} ``" if address else f"`` {label} ``"
+
+    return _INLINE_IMAGE.sub(placeholder, text).replace("![", "!\\[")

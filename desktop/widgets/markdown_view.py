@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import theme
-from desktop.widgets._blocks import Block, keep_lines, split_blocks
+from desktop.widgets._blocks import Block, keep_lines, no_images, split_blocks
 
 _ALWAYS_OFF = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
 _MARKDOWN = (
@@ -277,7 +277,7 @@ class ProseBlockWidget(_ProseBrowser):
         self.setAccessibleName("Text")  # the screen reader reads the content after the name
 
     def set_markdown(self, text: str) -> None:
-        self.document().setMarkdown(keep_lines(text), _MARKDOWN)
+        self.document().setMarkdown(keep_lines(no_images(text)), _MARKDOWN)
 
 
 class MarkdownViewWidget(QWidget):
