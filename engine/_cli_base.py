@@ -152,3 +152,27 @@ def store_context(no_save: bool, *, read_only_ok: bool = False) -> Iterator[Conv
             yield store
         finally:
             engine.policy.ledger().detach()
+
+
+@contextlib.contextmanager
+def ledger_kept() -> Iterator[None]:
+    """The egress ledger written into the encrypted store while the block runs: a download's
+    connections belong in the record ``hearth privacy`` shows later, not only in memory."""
+    import engine.policy  # noqa: PLC0415
+    from engine.storage import StorageError  # noqa: PLC0415
+
+    try:
+        store = open_history()
+    except StorageError as exc:
+        print(
+            f"note: this download is recorded in this session's ledger only. {exc.user_message}",
+            file=sys.stderr,
+        )
+        yield
+        return
+    with store:
+        engine.policy.ledger().attach(store.record_egress)
+        try:
+            yield
+        finally:
+            engine.policy.ledger().detach()

@@ -329,7 +329,7 @@ def _models_pull(args: argparse.Namespace) -> int:
     import threading  # noqa: PLC0415
 
     import engine.policy  # noqa: PLC0415
-    from engine._cli_base import on_ctrl_c  # noqa: PLC0415
+    from engine._cli_base import ledger_kept, on_ctrl_c  # noqa: PLC0415
     from engine.catalog import load_catalog  # noqa: PLC0415
     from engine.catalog.download import Progress, download, partial_path  # noqa: PLC0415
     from engine.catalog.installed import catalog_entry  # noqa: PLC0415
@@ -364,7 +364,7 @@ def _models_pull(args: argparse.Namespace) -> int:
         sys.stderr.flush()
 
     consent = allow_this_download if args.allow_download else None
-    with on_ctrl_c(cancel.set):
+    with ledger_kept(), on_ctrl_c(cancel.set):
         try:
             result = download(model, consent=consent, progress=show, cancel=cancel)
         except Cancelled:

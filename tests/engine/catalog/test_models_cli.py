@@ -18,6 +18,7 @@ from engine.catalog import Catalog
 from engine.cli import main
 from engine.paths import PROJECT_ROOT, models_dir
 from engine.policy import Mode
+from engine.storage import open_store
 from tests.engine.catalog._gguf_files import write_gguf
 from tests.engine.catalog._serve import range_server
 
@@ -81,6 +82,10 @@ def test_pull_with_allow_download_installs_and_returns_to_local_only(
     assert "Downloading Tiny F16" in err
     assert (models_dir() / "tiny.gguf").read_bytes() == source.read_bytes()
     assert engine.policy.current_mode() is Mode.LOCAL_ONLY
+    # The download's connections are in the ledger kept in the encrypted store.
+    with open_store() as store:
+        kept = [e for e in store.egress_history() if e.host == "127.0.0.1" and e.allowed]
+    assert kept and all(e.port == server.port for e in kept)
 
 
 def test_import_then_remove_with_confirmation(tmp_path: Path):
