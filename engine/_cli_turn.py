@@ -16,10 +16,10 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from engine.catalog.catalog import CatalogModel
-    from engine.chat import Chat
+    from engine.chat import Chat, Turn
     from engine.docs import DocumentFinder
     from engine.inference import GenerationControl, GenerationOptions, ModelSession, Reply
-    from engine.storage import ConversationStore
+    from engine.storage import ConversationStore, StorageError
 
 from engine._cli_base import on_ctrl_c, store_context
 
@@ -187,19 +187,56 @@ def run_turn(
     """
     from engine._cli_docs import prepare_documents, print_sources  # noqa: PLC0415
     from engine.inference import Answer, Finished, Notice, Thinking  # noqa: PLC0415
+    from engine.storage import StorageError  # noqa: PLC0415
 
     printer = Printer(sys.stdout, sys.stderr, args.show_thinking)
     attached = prepare_documents(chat, question, args)
     turn = chat.send(question, generation_options(args), control, attached=attached)
     answer: list[str] = []
-    for chunk in turn:
-        if isinstance(chunk, Answer):
-            answer.append(chunk.text)
-            printer.answer(chunk.text)
-        elif isinstance(chunk, Thinking):
-            printer.thinking(chunk.text)
-        elif isinstance(chunk, Notice):
-            printer.notice(chunk.message)
-        elif isinstance(chunk, Finished):
-            printer.finished(chunk.reply, args.stats)
+    try:
+        for chunk in turn:
+            if isinstance(chunk, Answer):
+                answer.append(chunk.text)
+                printer.answer(chunk.text)
+            elif isinstance(chunk, Thinking):
+                printer.thinking(chunk.text)
+            elif isinstance(chunk, Notice):
+                printer.notice(chunk.message)
+            elif isinstance(chunk, Finished):
+                printer.finished(chunk.reply, args.stats)
+    except StorageError as exc:
+        if turn.unsaved is None:
+            raise
+        print_sources(turn.sources, "".join(answer), sys.stdout)
+        save_again(turn, exc)
+        return
     print_sources(turn.sources, "".join(answer), sys.stdout)
+
+
+def save_again(turn: Turn, problem: StorageError) -> None:
+    """The reply was shown but could not be saved (a full disk): in a terminal, offer to save
+    it once space is freed; elsewhere say so and raise ``problem``.
+
+    Raises: StorageError when it stays unsaved.
+    """
+    from engine.storage import StorageError  # noqa: PLC0415
+
+    print(f"\nThis reply was shown but not saved: {problem.user_message}", file=sys.stderr)
+    if not sys.stdin.isatty():
+        problem.next_step = "Free some disk space; the reply above is the only copy."
+        raise problem
+    while True:
+        try:
+            typed = input("Free some space, then press Enter to save it (q: leave it unsaved): ")
+        except (EOFError, KeyboardInterrupt):
+            typed = "q"
+        if typed.strip().lower() == "q":
+            print("Not saved; the reply above is the only copy.", file=sys.stderr)
+            return
+        try:
+            turn.retry_save()
+        except StorageError as exc:
+            print(f"Still not saved: {exc.user_message}", file=sys.stderr)
+            continue
+        print("Saved.", file=sys.stderr)
+        return

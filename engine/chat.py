@@ -93,7 +93,8 @@ class Turn:
     iteration ends, however it ends.
 
     ``save_error`` is set when saving failed part-way (e.g. a full disk): the reply still
-    streams to the person, and the error is raised once the stream has ended.
+    streams to the person, and the error is raised once the stream has ended. The whole
+    reply then stays in memory (``unsaved``) and ``retry_save`` stores it when space is back.
     """
 
     def __init__(
@@ -113,6 +114,8 @@ class Turn:
         self.reply: Message | None = None  # the stored reply once finished
         self.result: Reply | None = None  # the engine's reply (with stats) once finished
         self.save_error: StorageError | None = None
+        # What the reply's final save needs, kept while that save has not succeeded.
+        self.unsaved: tuple[Status, str, str, MessageStats | None] | None = None
         self._chat = chat
         # A continued reply starts from what it already had; only new text is streamed.
         self._earlier = (reply.content, reply.thinking)
@@ -177,12 +180,31 @@ class Turn:
             stats = MessageStats(
                 s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s, s.tokens_per_second
             )
+        self.unsaved = (status, answer, thinking, stats)
         try:
             self.reply = self._chat.store.finish_reply(
                 self.reply_id, answer, thinking, status, stats
             )
         except StorageError as exc:
             self.save_error = self.save_error or exc
+            return
+        # The final save holds the whole reply: an earlier failed save lost nothing.
+        self.unsaved = self.save_error = None
+
+    def retry_save(self) -> Message:
+        """Store the reply as it was shown, after a save failed (the disk is full, say).
+        Idempotent: a reply already stored is returned as it is.
+
+        Raises: StorageError (still not saved; the reply stays in memory for another try).
+        """
+        if self.unsaved is None and self.reply is not None:
+            return self.reply
+        assert self.unsaved is not None  # a turn that has not ended has nothing to retry
+        status, answer, thinking, stats = self.unsaved
+        self.reply = self._chat.store.finish_reply(self.reply_id, answer, thinking, status, stats)
+        self.unsaved = None
+        self.save_error = None
+        return self.reply
 
 
 class Chat:
