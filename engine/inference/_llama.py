@@ -195,7 +195,9 @@ class NativeModel:
         return bool(self._ll.llama_memory_seq_rm(self._memory, 0, n, -1))
 
     def clear(self) -> None:
+        """Wipe the KV cache's buffers and the last prompt's tokens from the batch buffer."""
         self._ll.llama_memory_clear(self._memory, True)
+        ctypes.memset(self._batch_buf, 0, ctypes.sizeof(self._batch_buf))
 
     def decode(
         self,

@@ -174,7 +174,9 @@ def test_forget_wipes_the_cache_so_the_next_turn_starts_over(session: ModelSessi
     list(session.stream_chat(messages, GREEDY))
     again = list(session.stream_chat(messages, GREEDY))[-1].reply  # type: ignore[union-attr]
     assert again.stats.evaluated_tokens < again.stats.prompt_tokens  # reused
+    assert any(session._native._batch_buf)  # the prompt's tokens are in the batch buffer
     session.forget()
+    assert not any(session._native._batch_buf)  # wiped, not only marked free
     fresh = list(session.stream_chat(messages, GREEDY))[-1].reply  # type: ignore[union-attr]
     assert fresh.stats.evaluated_tokens == fresh.stats.prompt_tokens
 
