@@ -70,6 +70,7 @@ class ChatSession(QObject):
     _forget_requested = Signal()
     _count_requested = Signal(str)
     _title_requested = Signal(object)  # TitleRequest
+    _save_again_requested = Signal(int)  # reply id
 
     def __init__(
         self,
@@ -115,6 +116,9 @@ class ChatSession(QObject):
         self._forget_requested.connect(self._worker.forget_context)
         self._count_requested.connect(self._worker.count_tokens)
         self._title_requested.connect(self._worker.write_title)
+        self._save_again_requested.connect(self._worker.save_again)
+        self._worker.reply_saved.connect(self._on_worker_reply_saved)
+        self._worker.reply_save_failed.connect(self._on_worker_reply_save_failed)
         self._worker.title_written.connect(lambda _id: self.conversations_changed.emit())
         self._title: TitleRequest | None = None  # the title being written, if any
         self._worker.tokens_counted.connect(self._on_worker_tokens_counted)
@@ -530,6 +534,10 @@ class ChatSession(QObject):
         self._flush_timer.stop()
         self._stream = None
         stream.finish(outcome)
+        if outcome.unsaved and (widget := stream.reply_widget()):
+            reply_id = stream.reply_key
+            widget.show_unsaved(outcome.error)
+            widget.save_again_requested.connect(lambda: self._save_again_requested.emit(reply_id))
         if outcome.unsent:  # nothing was stored: the question and its files go back
             self.returned.emit(stream.request.text, stream.request.attachments)
         if outcome.reply is not None:
@@ -556,6 +564,16 @@ class ChatSession(QObject):
             self._dispatch()
         else:
             self._became_idle()
+
+    def _on_worker_reply_saved(self, reply_id: int, message: Message) -> None:
+        if widget := self._transcript.message_widget(reply_id):
+            widget.saved_again()
+        self._refresh_branches(message.conversation_id)
+        self.conversations_changed.emit()
+
+    def _on_worker_reply_save_failed(self, reply_id: int, text: str) -> None:
+        if widget := self._transcript.message_widget(reply_id):
+            widget.show_unsaved(text)
 
     def _became_idle(self) -> None:
         if self._stream is None and not self._waiting and self._busy_shown:

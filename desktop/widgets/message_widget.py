@@ -62,6 +62,7 @@ class MessageWidget(QFrame):
     branch_requested = Signal(int)
     answer_now_requested = Signal()
     source_activated = Signal(object)  # a Source of this reply, clicked
+    save_again_requested = Signal()  # the reply could not be saved; the person asks again
 
     def __init__(
         self,
@@ -210,6 +211,8 @@ class MessageWidget(QFrame):
         layout.addWidget(self.body)
         layout.addWidget(self.notes_label)
         layout.addWidget(self.error_label)
+        self._unsaved_row: QWidget | None = None  # made when a save fails
+        self._layout = layout
         layout.addWidget(self.stats_label)
         layout.addWidget(self.action_bar)
 
@@ -442,6 +445,40 @@ class MessageWidget(QFrame):
         lines = [t for t in (self.error_label.text(), text) if t]
         self.error_label.setText("\n".join(lines))
         self.error_label.show()
+
+    def show_unsaved(self, text: str) -> None:
+        """The reply is shown in full but could not be saved (a full disk): say so, with Save
+        Again and Copy under it."""
+        self.error_label.setText(text)
+        self.error_label.show()
+        if self._unsaved_row is None:
+            row = QWidget()
+            buttons = QHBoxLayout(row)
+            buttons.setContentsMargins(0, 0, 0, 0)
+            self.save_again_button = QPushButton("Save Again")
+            self.save_again_button.setAccessibleName("Save this reply again")
+            self.save_again_button.clicked.connect(self._on_save_again_button_clicked)
+            self.copy_unsaved_button = QPushButton("Copy")
+            self.copy_unsaved_button.setAccessibleName("Copy this reply")
+            self.copy_unsaved_button.clicked.connect(self._on_copy_button_clicked)
+            buttons.addWidget(self.save_again_button)
+            buttons.addWidget(self.copy_unsaved_button)
+            buttons.addStretch(1)
+            self._layout.insertWidget(self._layout.indexOf(self.error_label) + 1, row)
+            self._unsaved_row = row
+        self.save_again_button.setEnabled(True)
+        self._unsaved_row.show()
+
+    def saved_again(self) -> None:
+        """The reply is stored now: the notice goes."""
+        self.error_label.clear()
+        self.error_label.hide()
+        if self._unsaved_row is not None:
+            self._unsaved_row.hide()
+
+    def _on_save_again_button_clicked(self) -> None:
+        self.save_again_button.setEnabled(False)  # until the store answers
+        self.save_again_requested.emit()
 
     def finish(self, status: Status, stats: Stats | MessageStats | None = None) -> None:
         """The reply ended (``done``, ``interrupted`` or ``error``)."""

@@ -104,6 +104,7 @@ class TurnOutcome:
     saved: Message | None = None
     error: str = ""
     unsent: bool = False
+    unsaved: bool = False  # shown in full but not stored (a full disk): Save Again can
 
 
 class InferenceWorker(QObject):
@@ -120,6 +121,8 @@ class InferenceWorker(QObject):
     text_received = Signal(int, str, str)  # request id, "thinking" | "answer", text
     notice_received = Signal(int, object)  # request id, engine.inference.Notice
     turn_ended = Signal(int, object)  # request id, TurnOutcome: once per request, always
+    reply_saved = Signal(int, object)  # reply id, the stored Message (after Save Again)
+    reply_save_failed = Signal(int, str)  # reply id, what is wrong (it stays in memory)
     tokens_counted = Signal(str, int)  # the text counted, its tokens as a question
     title_written = Signal(int)  # a conversation the model has just named
     activity_changed = Signal(int, str)  # request id, what is being done before the answer
@@ -131,6 +134,7 @@ class InferenceWorker(QObject):
         self._store = store
         self._embedder = embedder
         self._session: ModelSession | None = None
+        self._unsaved: dict[int, Turn] = {}  # reply id -> a turn whose reply was not stored
 
     @Slot(str, object)
     def load(self, spec: str, settings: LoadSettings) -> None:
@@ -184,6 +188,10 @@ class InferenceWorker(QObject):
         try:
             self._stream(request.id, turn)
         except HearthError as exc:
+            if turn.unsaved is not None:  # kept in memory for Save Again
+                self._unsaved[turn.reply_id] = turn
+                status = turn.unsaved[0]
+                return TurnOutcome(status, turn.result, None, exc.full_message, unsaved=True)
             return TurnOutcome("error", turn.result, turn.reply, exc.full_message)
         except Exception as exc:
             log.error("turn failed unexpectedly: %s", type(exc).__name__)
@@ -299,6 +307,20 @@ class InferenceWorker(QObject):
             except HearthError:
                 return
             self.tokens_counted.emit(text, count)
+
+    @Slot(int)
+    def save_again(self, reply_id: int) -> None:
+        """Store a reply that was shown but not saved (the disk was full)."""
+        turn = self._unsaved.get(reply_id)
+        if turn is None:
+            return
+        try:
+            message = turn.retry_save()
+        except HearthError as exc:
+            self.reply_save_failed.emit(reply_id, f"Still not saved. {exc.full_message}")
+            return
+        del self._unsaved[reply_id]
+        self.reply_saved.emit(reply_id, message)
 
     @Slot()
     def forget_context(self) -> None:
