@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from engine.catalog.gguf_parse import BigArray, GGUFLimitError, ParsedGGUF, parse_gguf
+from engine.catalog.gguf_parse import BigArray, GGUFLimitError, ParsedGGUF, parse_gguf, shown_name
 from engine.errors import ModelError
 
 GGUF_MAGIC = b"GGUF"
@@ -115,7 +115,7 @@ class _BadField(Exception):
 
     def __init__(self, key: str, problem: str) -> None:
         super().__init__(key)
-        self.text = f"its metadata field {key} {problem}"
+        self.text = f"its metadata field {shown_name(key)} {problem}"
 
 
 @lru_cache(maxsize=16)
@@ -154,7 +154,7 @@ def _info(p: Path, size: int, reader: ParsedGGUF) -> GGUFInfo:
     if not head_dim and heads > 0:
         head_dim = embd // heads
     if layers <= 0 or head_dim <= 0:
-        raise _damaged(p, f"{arch}.block_count or the attention shape is missing")
+        raise _damaged(p, f"{shown_name(arch)}.block_count or the attention shape is missing")
     template = _str_field(reader, "tokenizer.chat_template")
     file_type = _field(reader, "general.file_type")
     return GGUFInfo(

@@ -52,6 +52,16 @@ class GGUFLimitError(Exception):
     """What is wrong, in words, for the sentence "… is not a usable GGUF model: <this>"."""
 
 
+SHOWN_NAME_CHARS = 80
+
+
+def shown_name(name: str) -> str:
+    """A key or tensor name read from a file, as a message may show it: a hostile file's
+    name can hold terminal escapes or newlines, or be 64 KB long."""
+    shown = "".join(c if c.isprintable() else "?" for c in name[:SHOWN_NAME_CHARS])
+    return shown + "…" if len(name) > SHOWN_NAME_CHARS else shown
+
+
 @dataclass(frozen=True)
 class BigArray:
     """Stands for an array longer than ``KEPT_ARRAY_ITEMS`` (checked, not kept)."""
@@ -110,23 +120,25 @@ class _Walk:
         fields: dict[str, Any] = {}
         for _ in range(kvs):
             key = self._text(MAX_KEY_BYTES, "a metadata key")
-            fields[key] = self._value(self._scalar("<I", key), key, 0)
+            shown = shown_name(key)
+            fields[key] = self._value(self._scalar("<I", shown), shown, 0)
         table: list[tuple[str, int, int, int]] = []
         for _ in range(tensors):
             name = self._text(MAX_KEY_BYTES, "a tensor name")
-            dims = self._scalar("<I", name)
+            shown = shown_name(name)
+            dims = self._scalar("<I", shown)
             if dims > MAX_DIMS:
-                raise GGUFLimitError(f"tensor {name} claims {dims:,} dimensions")
-            shape = [self._scalar("<Q", name) for _ in range(dims)]
-            kind = self._scalar("<I", name)
-            offset = self._scalar("<Q", name)
+                raise GGUFLimitError(f"tensor {shown} claims {dims:,} dimensions")
+            shape = [self._scalar("<Q", shown) for _ in range(dims)]
+            kind = self._scalar("<I", shown)
+            offset = self._scalar("<Q", shown)
             elements = math.prod(shape)
             if elements > MAX_ELEMENTS:
-                raise GGUFLimitError(f"tensor {name} claims {elements:,} elements")
+                raise GGUFLimitError(f"tensor {shown} claims {elements:,} elements")
             try:
                 block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(kind)]
             except (ValueError, KeyError):
-                raise GGUFLimitError(f"tensor {name} has an unknown type ({kind})") from None
+                raise GGUFLimitError(f"tensor {shown} has an unknown type ({kind})") from None
             table.append((name, elements, elements * type_size // block, offset))
         alignment = fields.get("general.alignment", DEFAULT_ALIGNMENT)
         if not isinstance(alignment, int) or alignment <= 0 or alignment & (alignment - 1):

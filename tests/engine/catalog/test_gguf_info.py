@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
-from gguf import GGUFValueType
+from gguf import GGUFValueType, GGUFWriter
 
 from engine.catalog.gguf_info import read_gguf
 from engine.errors import ModelError
@@ -121,3 +122,30 @@ def test_impossible_counts_are_refused_before_anything_is_allocated(tmp_path: Pa
     with pytest.raises(ModelError, match=says) as info:
         read_gguf(path)
     assert "is not a usable GGUF model" in info.value.user_message
+
+
+def test_names_from_the_file_are_shown_without_control_characters_and_cut_short(
+    tmp_path: Path,
+):
+    # Found by test_fuzz_gguf.py: a damaged key went into the message as it was, so a hostile
+    # file could put terminal escapes, or a 64 KB key, in front of the person.
+    key = "llama.\x1b[2J" + "k" * 200
+    path = write_gguf(tmp_path / "m.gguf", extra=lambda w: w.add_uint32(key, 1))
+    path = _patched(path, key.encode(), 0, (99).to_bytes(4, "little"))  # an unknown type
+    with pytest.raises(ModelError, match=r"llama\.\?\[2Jk+… has an unknown value type") as info:
+        read_gguf(path)
+    message = info.value.full_message
+    assert message.isprintable() and len(message) < 300
+
+
+def test_an_architecture_name_with_control_characters_is_shown_without_them(tmp_path: Path):
+    path = tmp_path / "arch.gguf"
+    writer = GGUFWriter(path, "ll\x1b]0;pwned\x07ama")
+    writer.add_tensor("t", np.zeros(64, dtype=np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    with pytest.raises(ModelError, match=r"ll\?\]0;pwned\?ama\.block_count") as info:
+        read_gguf(path)
+    assert info.value.full_message.isprintable()
