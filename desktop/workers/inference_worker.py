@@ -92,6 +92,9 @@ class TitleRequest:
     control: GenerationControl = field(default_factory=GenerationControl, compare=False)
 
 
+UNSAVED_NEXT = "Free some disk space, then choose Save Again; Copy keeps it meanwhile."
+
+
 @dataclass(frozen=True)
 class TurnOutcome:
     """How a turn ended. ``reply`` has the engine's statistics when generation finished;
@@ -191,7 +194,8 @@ class InferenceWorker(QObject):
             if turn.unsaved is not None:  # kept in memory for Save Again
                 self._unsaved[turn.reply_id] = turn
                 status = turn.unsaved[0]
-                return TurnOutcome(status, turn.result, None, exc.full_message, unsaved=True)
+                told = f"This reply is not saved. {exc.user_message} {UNSAVED_NEXT}"
+                return TurnOutcome(status, turn.result, None, told, unsaved=True)
             return TurnOutcome("error", turn.result, turn.reply, exc.full_message)
         except Exception as exc:
             log.error("turn failed unexpectedly: %s", type(exc).__name__)
@@ -317,7 +321,9 @@ class InferenceWorker(QObject):
         try:
             message = turn.retry_save()
         except HearthError as exc:
-            self.reply_save_failed.emit(reply_id, f"Still not saved. {exc.full_message}")
+            self.reply_save_failed.emit(
+                reply_id, f"Still not saved. {exc.user_message} {UNSAVED_NEXT}"
+            )
             return
         del self._unsaved[reply_id]
         self.reply_saved.emit(reply_id, message)
