@@ -102,6 +102,10 @@ def _export(source: Connection, target: Path, key: DbKey) -> None:
         finally:
             source.execute("DETACH DATABASE export")
     except sqlcipher3.Error as exc:
+        # sqlcipher_export reports the attached file's full disk as a plain SQLITE_ERROR
+        # ("database or disk is full"), without SQLITE_FULL: read the message for it.
+        if "disk is full" in str(exc):
+            raise DiskFull() from exc
         raise translate(exc) from exc
 
 

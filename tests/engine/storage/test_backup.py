@@ -7,12 +7,17 @@ import pytest
 
 from engine.storage import (
     DatabaseCorrupt,
+    DiskFull,
     NotADatabase,
     PassphraseRequired,
     WrongKey,
     open_store,
 )
 from engine.storage.keys import ENTRY, SERVICE
+from tests.engine import test_disk_full
+from tests.engine.test_disk_full import fill
+
+small_disk = test_disk_full.small_disk  # a real small tmpfs, as the disk-full tests use
 
 
 def test_rekey_to_new_random_key(store, db_path, keychain):
@@ -115,3 +120,13 @@ def test_forget_everything_takes_the_copy_made_before_an_upgrade(store, db_path,
     snapshot_path(db_path).write_bytes(db_path.read_bytes())
     store.forget_everything()
     assert list(db_path.parent.iterdir()) == []
+
+
+def test_a_backup_onto_a_full_disk_is_named_disk_full_and_leaves_no_file(store, small_disk):
+    # sqlcipher_export says SQLITE_ERROR ("database or disk is full") for the attached file.
+    store.create_conversation("c")
+    fill(small_disk)
+    there = sorted(small_disk.iterdir())
+    with pytest.raises(DiskFull):
+        store.backup(small_disk / "backup.db", "correct horse battery")
+    assert sorted(small_disk.iterdir()) == there
