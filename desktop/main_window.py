@@ -285,6 +285,7 @@ class MainWindow(QMainWindow):
         self.settings_flow.saved.connect(self._on_settings_flow_saved)
         self.settings_flow.draft_prompt_chosen.connect(self._on_settings_flow_draft_prompt_chosen)
         self.settings_flow.error_raised.connect(self._show_error)
+        self.settings_flow.records.restored.connect(self.conversations.refresh)
         self.privacy.forgotten.connect(self._on_privacy_forgotten)
         self.privacy.error_raised.connect(self._show_error)
 
@@ -599,6 +600,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Hearth")
         self.privacy.close_dialog()
         self.documents.close_dialogs()
+        self.settings_flow.records.close_dialogs()
         for dialog in (self._models_dialog, self.settings_flow.dialog):
             if dialog is not None and shiboken6.isValid(dialog):
                 dialog.reject()

@@ -1,15 +1,18 @@
 """Settings, from asking to saving: the open conversation's system prompt is read on the
 store's owner thread, the dialog edits the values, and Save writes them to the encrypted store
-(the passcode to its own file). The window applies the new settings at once."""
+(the passcode to its own file). The window applies the new settings at once. The dialog's
+History page is served by ``records`` (desktop.records_flow)."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from desktop import app_lock
 from desktop.background import BackgroundOp
 from desktop.dialogs.settings_dialog import SettingsDialog
+from desktop.records_flow import RecordsFlow
 from desktop.settings import AppSettings
 from engine.catalog import CatalogModel, Sampling
 from engine.storage import StoreOwner
@@ -32,6 +35,7 @@ class SettingsFlow(QObject):
         self._owner = owner
         self._window = window
         self.dialog: SettingsDialog | None = None
+        self.records = RecordsFlow(owner, window)
 
     def open(
         self,
@@ -42,16 +46,20 @@ class SettingsFlow(QObject):
         draft_prompt: str = "",
     ) -> None:
         """Read the conversation's system prompt (a new chat's is ``draft_prompt``, kept until
-        its first message stores it), then show the dialog."""
+        its first message stores it), then show the dialog. One at a time: the History page's
+        work reports to the dialog that asked for it."""
+        if self.dialog is not None and shiboken6.isValid(self.dialog) and self.dialog.isVisible():
+            self.dialog.raise_()
+            return
         store = self._owner.store
 
-        def read() -> str:
+        def read() -> tuple[str, bool]:
             if conversation_id is None:
-                return draft_prompt
-            return store.get_conversation(conversation_id).system_prompt
+                return draft_prompt, store.saved
+            return store.get_conversation(conversation_id).system_prompt, store.saved
 
         BackgroundOp(self, read).success(
-            lambda prompt: self._show(settings, conversation_id, prompt, entry)
+            lambda found: self._show(settings, conversation_id, *found, entry)
         ).failure(self.error_raised.emit).run(self._owner)
 
     def _show(
@@ -59,6 +67,7 @@ class SettingsFlow(QObject):
         settings: AppSettings,
         conversation_id: int | None,
         system_prompt: str,
+        saved: bool,
         entry: CatalogModel | None,
     ) -> None:
         dialog = SettingsDialog(
@@ -67,8 +76,11 @@ class SettingsFlow(QObject):
             sampling=entry.sampling if entry else Sampling(),
             reasoning=entry.reasoning if entry else None,
             has_passcode=app_lock.has_passcode(),
+            history_saved=saved,
+            conversation_open=conversation_id is not None,
             parent=self._window,
         )
+        self.records.attach(dialog.history_page, conversation_id)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self._on_dialog_accepted(dialog, settings, conversation_id))
         self.dialog = dialog

@@ -1,8 +1,10 @@
-"""Settings: the open conversation's system prompt, sampling and thinking budget for the next
-replies, how the next model load goes, and the app lock.
+"""Settings, on three pages: General (the open conversation's system prompt, every
+conversation's, the look, the app lock), Model (sampling and thinking budget for the next
+replies, how the next model load goes) and History (backup, restore, export).
 
 The dialog edits values only; the window keeps them (in the encrypted store, the passcode as a
-hash in its own file) and applies them.
+hash in its own file) and applies them. The History page acts at once instead (see
+desktop.records_flow).
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop import theme
+from desktop.dialogs.history_page import HistoryPage
 from desktop.settings import TEXT_SIZES, AppSettings
 from engine.catalog import Reasoning, Sampling
 
@@ -57,7 +61,9 @@ def _value(box: QDoubleSpinBox | QSpinBox) -> float | int | None:
 
 class SettingsDialog(QDialog):
     """``system_prompt`` is None when no conversation is open (there is nothing to give one
-    to yet). ``sampling``/``reasoning`` are the loaded model's defaults, shown as such."""
+    to yet). ``sampling``/``reasoning`` are the loaded model's defaults, shown as such.
+    ``history_saved`` is False for a history kept in memory only (nothing to back up);
+    ``conversation_open`` offers exporting the open conversation alone."""
 
     def __init__(
         self,
@@ -67,12 +73,14 @@ class SettingsDialog(QDialog):
         sampling: Sampling,
         reasoning: Reasoning | None,
         has_passcode: bool,
+        history_saved: bool = True,
+        conversation_open: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setObjectName("settings_dialog")
-        self.setMinimumWidth(theme.em(self, 30))
+        self.setMinimumWidth(theme.em(self, 34))  # the History page reads better wider
 
         self.system_prompt_edit = QPlainTextEdit(system_prompt or "")
         self.system_prompt_edit.setAccessibleName("System prompt of this conversation")
@@ -195,16 +203,22 @@ class SettingsDialog(QDialog):
         )
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        for w in (
-            prompt_box,
-            general_box,
-            sampling_box,
-            load_box,
-            lock_box,
-            self.error_label,
-            self.buttons,
+        self.history_page = HistoryPage(saved=history_saved, conversation_open=conversation_open)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for title, boxes in (
+            ("General", (prompt_box, general_box, lock_box)),
+            ("Model", (sampling_box, load_box)),
         ):
+            page = QWidget()
+            column = QVBoxLayout(page)
+            for box in boxes:
+                column.addWidget(box)
+            column.addStretch(1)
+            self.tabs.addTab(page, title)
+        self.tabs.addTab(self.history_page, "History")
+        layout = QVBoxLayout(self)
+        for w in (self.tabs, self.error_label, self.buttons):
             layout.addWidget(w)
 
     def settings(self) -> AppSettings:
@@ -246,6 +260,7 @@ class SettingsDialog(QDialog):
         ):
             self.error_label.setText("The two passcodes differ.")
             self.error_label.show()
+            self.tabs.setCurrentIndex(0)  # where the passcode fields are
             return
         super().accept()
 
