@@ -600,7 +600,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Hearth")
         self.privacy.close_dialog()
         self.documents.close_dialogs()
-        self.settings_flow.records.close_dialogs()
         for dialog in (self._models_dialog, self.settings_flow.dialog):
             if dialog is not None and shiboken6.isValid(dialog):
                 dialog.reject()

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from desktop.background import BackgroundOp
 from desktop.dialogs.file_dialogs import choose_new_path, choose_paths
@@ -44,7 +44,8 @@ class RecordsFlow(QObject):
         self._window = window
         self._page: HistoryPage | None = None
         self._conversation_id: int | None = None
-        # What is on screen now, for the lock to close and for tests to answer.
+        # What is on screen now, for tests to answer. Each is a child of the History page, so
+        # it goes with the Settings dialog (which the lock closes).
         self.file_dialog: QFileDialog | None = None
         self.passphrase_dialog: BackupPassphraseDialog | None = None
         self.question_box: QMessageBox | None = None
@@ -101,6 +102,8 @@ class RecordsFlow(QObject):
         )
 
     def _offer(self, source: Path, passphrase: str, plan: MergePlan) -> None:
+        if self._page is None or not shiboken6.isValid(self._page):
+            return  # Settings was closed (or the app locked) meanwhile: no question out of nowhere
         held = len(plan.new) + plan.already_here
         if not plan.new:
             self._done(
@@ -218,17 +221,6 @@ class RecordsFlow(QObject):
         self._done(" ".join(parts))
 
     # -- plumbing --------------------------------------------------------------------------
-
-    def close_dialogs(self) -> None:
-        """The app locks: the file dialog, passphrase and question go."""
-        dialogs: list[QDialog | None] = [
-            self.file_dialog,
-            self.passphrase_dialog,
-            self.question_box,
-        ]
-        for dialog in dialogs:
-            if dialog is not None and shiboken6.isValid(dialog):
-                dialog.reject()
 
     def _parent(self) -> QWidget:
         page = self._page

@@ -314,3 +314,15 @@ def test_a_history_kept_in_memory_says_why_it_cannot_be_backed_up(
         window.close()
         owner.close()
         store.close()
+
+
+def test_locking_closes_the_history_dialogs(qtbot: QtBot, two: MainWindow, tmp_path: Path):
+    backup = tmp_path / "hearth-backup.db"
+    db(two).backup(backup, PASSPHRASE)
+    page = _history(qtbot, two)
+    page.restore_button.click()
+    _choose(qtbot, two, backup)
+    asking = two.settings_flow.records.passphrase_dialog
+    assert asking is not None and asking.isVisible()
+    two.lock()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(asking) or not asking.isVisible())
