@@ -26,6 +26,7 @@ from desktop._turn_view import (
     shown,
     tokens_used,
 )
+from desktop._unsaved_replies import UnsavedReplies
 from desktop.background import BackgroundOp
 from desktop.settings import LoadSettings
 from desktop.widgets.transcript_view import TranscriptView
@@ -70,7 +71,6 @@ class ChatSession(QObject):
     _forget_requested = Signal()
     _count_requested = Signal(str)
     _title_requested = Signal(object)  # TitleRequest
-    _save_again_requested = Signal(int)  # reply id
 
     def __init__(
         self,
@@ -116,9 +116,6 @@ class ChatSession(QObject):
         self._forget_requested.connect(self._worker.forget_context)
         self._count_requested.connect(self._worker.count_tokens)
         self._title_requested.connect(self._worker.write_title)
-        self._save_again_requested.connect(self._worker.save_again)
-        self._worker.reply_saved.connect(self._on_worker_reply_saved)
-        self._worker.reply_save_failed.connect(self._on_worker_reply_save_failed)
         self._worker.title_written.connect(lambda _id: self.conversations_changed.emit())
         self._title: TitleRequest | None = None  # the title being written, if any
         self._worker.tokens_counted.connect(self._on_worker_tokens_counted)
@@ -142,6 +139,10 @@ class ChatSession(QObject):
         transcript.continue_requested.connect(self.continue_reply)
         transcript.branch_requested.connect(self.switch_branch)
         transcript.answer_now_requested.connect(self.answer_now)
+        # Replies shown in full that the disk could not hold, until they are stored.
+        self._unsaved = UnsavedReplies(owner, transcript, self)
+        self._unsaved.saved.connect(self._on_unsaved_saved)
+        transcript.save_again_requested.connect(self._unsaved.save)
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -275,7 +276,9 @@ class ChatSession(QObject):
                 return  # the person moved on meanwhile
             (path, branches, sources), library_id = result
             self._set_library(library_id)
+            path = self._unsaved.as_shown(path)
             self._transcript.set_messages(path, branches, focus=scroll_to, sources=sources)
+            self._unsaved.show_notices()
             self.transcript_shown.emit(True)
             self._set_used(tokens_used(path))
             if scroll_to is not None and (w := self._transcript.message_widget(scroll_to)):
@@ -321,7 +324,10 @@ class ChatSession(QObject):
         def show(result: Shown) -> None:
             if self._view == view:
                 path, branches, sources = result
-                self._transcript.set_messages(path, branches, sources=sources)
+                self._transcript.set_messages(
+                    self._unsaved.as_shown(path), branches, sources=sources
+                )
+                self._unsaved.show_notices()
 
         self._store_op(switch, show)
 
@@ -469,6 +475,9 @@ class ChatSession(QObject):
             request, self._transcript, question_key, reply_key, request.conversation_id
         )
         self._flush_timer.start()
+        # Queued on the store's lane ahead of the turn's first save: space freed meanwhile
+        # stores them first, and the question follows the whole reply.
+        self._unsaved.save_all()
         self._run_requested.emit(request)
 
     def _fail_waiting(self, request: TurnRequest, error: str) -> None:
@@ -534,10 +543,8 @@ class ChatSession(QObject):
         self._flush_timer.stop()
         self._stream = None
         stream.finish(outcome)
-        if outcome.unsaved and (widget := stream.reply_widget()):
-            reply_id = stream.reply_key
-            widget.show_unsaved(outcome.error)
-            widget.save_again_requested.connect(lambda: self._save_again_requested.emit(reply_id))
+        if outcome.unsaved is not None:
+            self._unsaved.keep(outcome.unsaved, outcome.error)
         if outcome.unsent:  # nothing was stored: the question and its files go back
             self.returned.emit(stream.request.text, stream.request.attachments)
         if outcome.reply is not None:
@@ -565,15 +572,9 @@ class ChatSession(QObject):
         else:
             self._became_idle()
 
-    def _on_worker_reply_saved(self, reply_id: int, message: Message) -> None:
-        if widget := self._transcript.message_widget(reply_id):
-            widget.saved_again()
+    def _on_unsaved_saved(self, message: Message) -> None:
         self._refresh_branches(message.conversation_id)
         self.conversations_changed.emit()
-
-    def _on_worker_reply_save_failed(self, reply_id: int, text: str) -> None:
-        if widget := self._transcript.message_widget(reply_id):
-            widget.show_unsaved(text)
 
     def _became_idle(self) -> None:
         if self._stream is None and not self._waiting and self._busy_shown:

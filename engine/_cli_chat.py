@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from prompt_toolkit import PromptSession
 
     from engine.catalog.catalog import Catalog, CatalogModel
-    from engine.chat import Chat
-    from engine.storage import ConversationStore
+    from engine.chat import Chat, Turn
+    from engine.storage import ConversationStore, StorageError
 
 PROMPT = "you › "
 CONTINUATION = "    … "  # as wide as PROMPT, on the second and later lines of a message
@@ -42,6 +42,7 @@ Commands (never sent to the model):
   /system          show this conversation's system prompt
   /system TEXT     set it: before the first message, or for the replies from now on
   /system clear    remove it
+  /retry-save      save a reply that was shown but not saved (the disk was full)
   /quit, /bye      leave (so does Ctrl+D at an empty prompt)
 Typing:
   Enter sends; an empty line sends nothing. A line that ends with \\ goes on to the next
@@ -158,6 +159,7 @@ class _Conversation:
             "/new": self._new,
             "/model": self._model,
             "/system": self._system,
+            "/retry-save": self._retry_save,
             "/quit": self._quit,
             "/bye": self._quit,
             "/exit": self._quit,
@@ -175,12 +177,14 @@ class _Conversation:
                 text = reader.read()
             except EOFError:
                 print(file=sys.stderr)
+                self._leaving()
                 return 0
             except KeyboardInterrupt:
                 _note(LEAVE_HINT)
                 continue
             try:
                 if not self.handle(text):
+                    self._leaving()
                     return 0
             except HearthError as exc:
                 _note(f"hearth: {exc.full_message}")
@@ -211,15 +215,71 @@ class _Conversation:
 
     def _send(self, question: str) -> None:
         from engine.inference import GenerationControl  # noqa: PLC0415
+        from engine.storage import StorageError  # noqa: PLC0415
 
+        if self.chat.unsaved is not None:
+            # Saved before the question, so that it follows the whole reply (Chat.send would
+            # do it too; here the person is told which of the two failed).
+            try:
+                self.chat.retry_save()
+            except StorageError as exc:
+                _note(
+                    f"Your message was not sent: the last reply is still not saved. "
+                    f"{exc.user_message} {_what_to_do(exc)}, then send it again (the last "
+                    "reply is saved first)."
+                )
+                return
+            _note("The last reply is saved now.")
         control = GenerationControl()
         with ctrl_c_stops(control):
-            run_turn(self.chat, question, self.args, control)
+            run_turn(self.chat, question, self.args, control, on_unsaved=self._not_saved)
+
+    def _not_saved(self, _turn: Turn, problem: StorageError) -> None:
+        # The turn stays in self.chat.unsaved: /retry-save or the next message saves it.
+        _note(
+            f"\nThis reply was shown but not saved: {problem.user_message} "
+            f"{_what_to_do(problem)}, then type /retry-save (your next message saves it "
+            "first, too)."
+        )
+
+    def _leaving(self) -> None:
+        """A reply still unsaved gets one more try; if that fails, the person is told it
+        is lost."""
+        from engine.storage import StorageError  # noqa: PLC0415
+
+        if self.chat.unsaved is None:
+            return
+        try:
+            self.chat.retry_save()
+        except StorageError as exc:
+            _note(
+                f"The last reply was not saved ({exc.user_message}): the copy above is "
+                "the only one."
+            )
+            return
+        _note("The last reply is saved now.")
 
     # -- commands ----------------------------------------------------------------------------
 
     def _help(self, _rest: str) -> bool:
         print(HELP)
+        return True
+
+    def _retry_save(self, _rest: str) -> bool:
+        from engine.storage import StorageError  # noqa: PLC0415
+
+        if self.chat.unsaved is None:
+            print("Every reply is saved: there is nothing to save again.")
+            return True
+        try:
+            self.chat.retry_save()
+        except StorageError as exc:
+            _note(
+                f"Still not saved: {exc.user_message} {_what_to_do(exc)}, then type "
+                "/retry-save again."
+            )
+            return True
+        print("Saved.")
         return True
 
     def _quit(self, _rest: str) -> bool:
@@ -229,11 +289,13 @@ class _Conversation:
         from engine.chat import Chat  # noqa: PLC0415
 
         self.pending_system = self.args.system
-        self.chat = Chat(
-            self.store,
-            self.chat.session,
-            system_prompt=self.pending_system,
-            finder=self.chat.finder,
+        self._replace_chat(
+            Chat(
+                self.store,
+                self.chat.session,
+                system_prompt=self.pending_system,
+                finder=self.chat.finder,
+            )
         )
         print("New conversation.")
         return True
@@ -256,8 +318,8 @@ class _Conversation:
         prompt = "" if rest.lower() == "clear" else rest
         if conv_id is None:
             self.pending_system = prompt
-            self.chat = Chat(
-                self.store, self.chat.session, system_prompt=prompt, finder=self.chat.finder
+            self._replace_chat(
+                Chat(self.store, self.chat.session, system_prompt=prompt, finder=self.chat.finder)
             )
             done = "It is stored with the conversation's first message."
         else:
@@ -265,6 +327,10 @@ class _Conversation:
             done = "It applies from the next reply."
         print(f"System prompt {'set' if prompt else 'removed'}. {done}")
         return True
+
+    def _replace_chat(self, chat: Chat) -> None:
+        # A reply still waiting to be saved is not forgotten with its conversation.
+        chat.unsaved, self.chat = self.chat.unsaved, chat
 
     def _installed(self) -> list[_Installed]:
         from engine.catalog.installed import installed  # noqa: PLC0415
@@ -319,6 +385,12 @@ class _Conversation:
         self.chat.session, self.model_path = new, path
         old.close()
         print(f"Now answering with {new.display_name}.")
+
+
+def _what_to_do(problem: StorageError) -> str:
+    from engine.storage import DiskFull  # noqa: PLC0415
+
+    return "Free some disk space" if isinstance(problem, DiskFull) else "Check the disk"
 
 
 def _same(path: Path) -> str:

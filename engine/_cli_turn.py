@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -178,10 +178,17 @@ def document_finder(
 
 
 def run_turn(
-    chat: Chat, question: str, args: argparse.Namespace, control: GenerationControl
+    chat: Chat,
+    question: str,
+    args: argparse.Namespace,
+    control: GenerationControl,
+    *,
+    on_unsaved: Callable[[Turn, StorageError], None] | None = None,
 ) -> None:
     """Ask ``question`` in ``chat`` and stream the reply to the terminal. A reply stopped
-    with ``control`` ends with "stopped" on its own line (it is kept as 'interrupted').
+    with ``control`` ends with "stopped" on its own line (it is kept as 'interrupted'). A
+    reply shown in full but not saved (a full disk) goes to ``on_unsaved`` (by default
+    ``save_again``) once its sources are printed.
 
     Raises: what Chat.send and iterating its Turn raise.
     """
@@ -208,7 +215,7 @@ def run_turn(
         if turn.unsaved is None:
             raise
         print_sources(turn.sources, "".join(answer), sys.stdout)
-        save_again(turn, exc)
+        (on_unsaved or save_again)(turn, exc)
         return
     print_sources(turn.sources, "".join(answer), sys.stdout)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from engine.docs.citations import numbered, question_with_sources
@@ -31,7 +32,14 @@ from engine.inference import (
     Reply,
     Thinking,
 )
-from engine.storage import ConversationStore, Message, MessageStats, Status, StorageError
+from engine.storage import (
+    ConversationStore,
+    Message,
+    MessageStats,
+    ReplyNotStreaming,
+    Status,
+    StorageError,
+)
 from engine.storage.types import Passage, Source
 from engine.titles import title_for
 
@@ -87,6 +95,39 @@ def history(
     return msgs
 
 
+@dataclass(frozen=True)
+class UnsavedReply:
+    """A reply shown in full whose final save failed (a full disk): what that save needs.
+    Its stored row, begun as 'streaming', holds at most what an earlier save wrote."""
+
+    reply_id: int
+    status: Status
+    content: str
+    thinking: str
+    stats: MessageStats | None
+
+    def save(self, store: ConversationStore) -> Message:
+        """Complete the stored reply with all of it, as it was shown. Idempotent: a reply
+        already stored so is returned as it is.
+
+        Raises: StorageError (still not saved), RecordNotFound (its conversation was deleted),
+        ReplyNotStreaming (it was finished otherwise meanwhile).
+        """
+        try:
+            return store.finish_reply(
+                self.reply_id, self.content, self.thinking, self.status, self.stats
+            )
+        except ReplyNotStreaming:
+            stored = store.get_message(self.reply_id)
+            if (stored.content, stored.thinking, stored.status) == (
+                self.content,
+                self.thinking,
+                self.status,
+            ):
+                return stored
+            raise
+
+
 class Turn:
     """One reply being generated: iterate it for the chunks. The question and the (empty,
     'streaming') reply are stored before the first chunk; the reply is finished when the
@@ -115,7 +156,7 @@ class Turn:
         self.result: Reply | None = None  # the engine's reply (with stats) once finished
         self.save_error: StorageError | None = None
         # What the reply's final save needs, kept while that save has not succeeded.
-        self.unsaved: tuple[Status, str, str, MessageStats | None] | None = None
+        self.unsaved: UnsavedReply | None = None
         self._chat = chat
         # A continued reply starts from what it already had; only new text is streamed.
         self._earlier = (reply.content, reply.thinking)
@@ -180,13 +221,14 @@ class Turn:
             stats = MessageStats(
                 s.prompt_tokens, s.generated_tokens, s.time_to_first_token_s, s.tokens_per_second
             )
-        self.unsaved = (status, answer, thinking, stats)
+        self.unsaved = UnsavedReply(self.reply_id, status, answer, thinking, stats)
         try:
             self.reply = self._chat.store.finish_reply(
                 self.reply_id, answer, thinking, status, stats
             )
         except StorageError as exc:
             self.save_error = self.save_error or exc
+            self._chat.unsaved = self  # saved before the conversation's next question
             return
         # The final save holds the whole reply: an earlier failed save lost nothing.
         self.unsaved = self.save_error = None
@@ -200,17 +242,22 @@ class Turn:
         if self.unsaved is None and self.reply is not None:
             return self.reply
         assert self.unsaved is not None  # a turn that has not ended has nothing to retry
-        status, answer, thinking, stats = self.unsaved
-        self.reply = self._chat.store.finish_reply(self.reply_id, answer, thinking, status, stats)
+        self.reply = self.unsaved.save(self._chat.store)
         self.unsaved = None
         self.save_error = None
+        if self._chat.unsaved is self:
+            self._chat.unsaved = None
         return self.reply
 
 
 class Chat:
     """One conversation in the store, answered by ``session`` (which may be swapped for
     another loaded model between turns). The conversation is created by the first ``send``
-    when ``conversation_id`` is None, titled after its first question."""
+    when ``conversation_id`` is None, titled after its first question.
+
+    ``unsaved`` is the last turn whose reply was shown but could not be stored (a full disk):
+    ``retry_save`` stores it, and so does the next question, regenerate, edit or continue,
+    before anything else (the next question then follows the whole reply)."""
 
     def __init__(
         self,
@@ -226,6 +273,15 @@ class Chat:
         self.conversation_id = conversation_id
         self._system_prompt = system_prompt
         self.finder = finder
+        self.unsaved: Turn | None = None
+
+    def retry_save(self) -> Message | None:
+        """Store the reply that could not be saved (``unsaved``), as it was shown; None when
+        no reply is waiting to be saved.
+
+        Raises: StorageError (still not saved; it stays in memory for another try).
+        """
+        return None if self.unsaved is None else self.unsaved.retry_save()
 
     def send(
         self,
@@ -243,9 +299,31 @@ class Chat:
         Iterating the turn raises PromptTooLong, InferenceError, ModelError (the reply is then
         stored with status 'error'), or the StorageError of a save that failed.
         """
+        return self.answer(self.ask(question), options, control, attached=attached)
+
+    def ask(self, question: str) -> Message:
+        """Store ``question`` under the active branch (after a reply still unsaved, which is
+        stored first) without answering it yet: ``answer`` does.
+
+        Raises: StorageError (the question was not stored).
+        """
+        self.retry_save()
         conversation_id = self.ensure_conversation(question)
         parent = self.store.get_conversation(conversation_id).active_leaf_id
-        asked = self.store.add_message(conversation_id, parent, "user", question)
+        return self.store.add_message(conversation_id, parent, "user", question)
+
+    def answer(
+        self,
+        asked: Message,
+        options: GenerationOptions | None = None,
+        control: GenerationControl | None = None,
+        *,
+        attached: Sequence[int] = (),
+    ) -> Turn:
+        """Start the reply to ``asked``, a question ``ask`` stored (as ``send`` does).
+
+        Raises: StorageError (nothing was generated; the question stays stored).
+        """
         return self._answer(asked, options, control, attached)
 
     def ensure_conversation(self, question: str) -> int:
@@ -266,6 +344,7 @@ class Chat:
 
         Raises: RecordNotFound, ValueError (not a reply to a question), StorageError.
         """
+        self.retry_save()
         old = self.store.get_message(reply_id)
         if old.role != "assistant" or old.parent_id is None:
             raise ValueError("only a reply to a question can be regenerated")
@@ -283,6 +362,7 @@ class Chat:
 
         Raises: RecordNotFound, ValueError (not a question), StorageError.
         """
+        self.retry_save()
         return self._answer(self.store.edit_user_message(message_id, new_text), options, control)
 
     def continue_reply(
@@ -298,6 +378,7 @@ class Chat:
         Raises: RecordNotFound, ValueError (not a stopped reply at the end of its branch),
         StorageError.
         """
+        self.retry_save()
         old = self.store.get_message(reply_id)
         if old.role != "assistant" or old.status != "interrupted" or old.parent_id is None:
             raise ValueError("only a reply that was stopped can be continued")

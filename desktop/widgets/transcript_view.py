@@ -28,6 +28,7 @@ class TranscriptView(QScrollArea):
     regenerate_requested = Signal(int)
     edit_requested = Signal(int, str)
     continue_requested = Signal(int)
+    save_again_requested = Signal(int)  # a reply shown but not saved (a full disk)
     branch_requested = Signal(int, int)  # message id, 0-based index of the sibling to show
     answer_now_requested = Signal()
     source_activated = Signal(object)  # a Source under a reply, clicked
@@ -152,6 +153,7 @@ class TranscriptView(QScrollArea):
         widget.copy_requested.connect(lambda: self.copy_requested.emit(_id(widget)))
         widget.regenerate_requested.connect(lambda: self.regenerate_requested.emit(_id(widget)))
         widget.continue_requested.connect(lambda: self.continue_requested.emit(_id(widget)))
+        widget.save_again_requested.connect(lambda: self.save_again_requested.emit(_id(widget)))
         widget.edit_requested.connect(lambda text: self.edit_requested.emit(_id(widget), text))
         widget.branch_requested.connect(
             lambda index: self.branch_requested.emit(_id(widget), index)

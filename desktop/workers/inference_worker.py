@@ -8,6 +8,7 @@ id, and every request ends with exactly one ``turn_ended``, whatever happens on 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from desktop.workers.documents import (
 )
 from engine.catalog import load_catalog
 from engine.catalog.installed import resolve
-from engine.chat import Chat, Turn
+from engine.chat import Chat, Turn, UnsavedReply
 from engine.docs import DocumentFinder
 from engine.errors import HearthError
 from engine.inference import (
@@ -41,7 +42,7 @@ from engine.inference import (
     Thinking,
     open_model,
 )
-from engine.storage import ConversationStore, Message, Status
+from engine.storage import ConversationStore, Message, Status, StorageError
 from engine.titles import TITLE_OPTIONS, clean_title, title_for, title_prompt
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ class TitleRequest:
 
 
 UNSAVED_NEXT = "Free some disk space, then choose Save Again; Copy keeps it meanwhile."
+NOT_SENT = "Your question was not sent, and it is back in the message box."
 
 
 @dataclass(frozen=True)
@@ -100,14 +102,16 @@ class TurnOutcome:
     """How a turn ended. ``reply`` has the engine's statistics when generation finished;
     ``saved`` is the stored reply (None when nothing could be stored); ``error`` is for the
     person (never chat text); ``unsent``: the question was not stored nor sent (its attached
-    files could not be read), so it goes back to the person."""
+    files could not be read, or saving it failed), so it goes back to the person;
+    ``unsaved``: the reply was shown in full but not stored (a full disk), and this is what
+    Save Again stores."""
 
     status: Status
     reply: Reply | None = None
     saved: Message | None = None
     error: str = ""
     unsent: bool = False
-    unsaved: bool = False  # shown in full but not stored (a full disk): Save Again can
+    unsaved: UnsavedReply | None = None
 
 
 class InferenceWorker(QObject):
@@ -124,8 +128,6 @@ class InferenceWorker(QObject):
     text_received = Signal(int, str, str)  # request id, "thinking" | "answer", text
     notice_received = Signal(int, object)  # request id, engine.inference.Notice
     turn_ended = Signal(int, object)  # request id, TurnOutcome: once per request, always
-    reply_saved = Signal(int, object)  # reply id, the stored Message (after Save Again)
-    reply_save_failed = Signal(int, str)  # reply id, what is wrong (it stays in memory)
     tokens_counted = Signal(str, int)  # the text counted, its tokens as a question
     title_written = Signal(int)  # a conversation the model has just named
     activity_changed = Signal(int, str)  # request id, what is being done before the answer
@@ -137,7 +139,6 @@ class InferenceWorker(QObject):
         self._store = store
         self._embedder = embedder
         self._session: ModelSession | None = None
-        self._unsaved: dict[int, Turn] = {}  # reply id -> a turn whose reply was not stored
 
     @Slot(str, object)
     def load(self, spec: str, settings: LoadSettings) -> None:
@@ -182,7 +183,10 @@ class InferenceWorker(QObject):
             attached = self._prepare_documents(chat, request)
             if isinstance(attached, TurnOutcome):
                 return attached
-            turn = _make_turn(chat, request, attached)
+            asked = self._ask(chat, request)
+            if isinstance(asked, TurnOutcome):
+                return asked
+            turn = _make_turn(chat, request, attached, asked)
         except (HearthError, ValueError) as exc:
             return TurnOutcome("error", error=getattr(exc, "full_message", str(exc)))
         self.turn_started.emit(request.id, turn.question, turn.reply_id)
@@ -191,17 +195,30 @@ class InferenceWorker(QObject):
         try:
             self._stream(request.id, turn)
         except HearthError as exc:
-            if turn.unsaved is not None:  # kept in memory for Save Again
-                self._unsaved[turn.reply_id] = turn
-                status = turn.unsaved[0]
+            if turn.unsaved is not None:  # kept by the window for Save Again
                 told = f"This reply is not saved. {exc.user_message} {UNSAVED_NEXT}"
-                return TurnOutcome(status, turn.result, None, told, unsaved=True)
+                status = turn.unsaved.status
+                return TurnOutcome(status, turn.result, None, told, unsaved=turn.unsaved)
             return TurnOutcome("error", turn.result, turn.reply, exc.full_message)
         except Exception as exc:
             log.error("turn failed unexpectedly: %s", type(exc).__name__)
             return TurnOutcome("error", turn.result, turn.reply, UNEXPECTED)
         cancelled = turn.result is None or turn.result.finish_reason is FinishReason.CANCELLED
         return TurnOutcome("interrupted" if cancelled else "done", turn.result, turn.reply)
+
+    def _ask(self, chat: Chat, request: TurnRequest) -> Message | TurnOutcome | None:
+        """Store a send's question (None for the other kinds of turn). A question that
+        cannot be stored (a full disk) is not sent: it goes back to the composer, and a
+        conversation made only for it is deleted again where the disk allows."""
+        if request.kind is not TurnKind.SEND:
+            return None
+        try:
+            return chat.ask(request.text)
+        except StorageError as exc:
+            if request.conversation_id is None and chat.conversation_id is not None:
+                with contextlib.suppress(StorageError):
+                    self._store.delete_conversation(chat.conversation_id)
+            return TurnOutcome("error", error=f"{NOT_SENT} {exc.full_message}", unsent=True)
 
     def _finder(self, request: TurnRequest) -> DocumentFinder | None:
         """A finder when documents are in play: attached files (now or earlier in the
@@ -312,22 +329,6 @@ class InferenceWorker(QObject):
                 return
             self.tokens_counted.emit(text, count)
 
-    @Slot(int)
-    def save_again(self, reply_id: int) -> None:
-        """Store a reply that was shown but not saved (the disk was full)."""
-        turn = self._unsaved.get(reply_id)
-        if turn is None:
-            return
-        try:
-            message = turn.retry_save()
-        except HearthError as exc:
-            self.reply_save_failed.emit(
-                reply_id, f"Still not saved. {exc.user_message} {UNSAVED_NEXT}"
-            )
-            return
-        del self._unsaved[reply_id]
-        self.reply_saved.emit(reply_id, message)
-
     @Slot()
     def forget_context(self) -> None:
         """Wipe the last turns from the model's memory (the app is locking). Queued behind a
@@ -342,11 +343,18 @@ class InferenceWorker(QObject):
             session.close()
 
 
-def _make_turn(chat: Chat, request: TurnRequest, attached: list[int]) -> Turn:
-    """Raises: HearthError, ValueError (the request no longer fits the stored messages)."""
+def _make_turn(
+    chat: Chat, request: TurnRequest, attached: list[int], asked: Message | None
+) -> Turn:
+    """``asked``: a send's stored question.
+
+    Raises: HearthError, ValueError (the request no longer fits the stored messages).
+    """
     control, options = request.control, request.options
     if request.kind is TurnKind.SEND:
-        return chat.send(request.text, options, control, attached=attached)
+        if asked is None:
+            raise ValueError("a send needs its stored question")
+        return chat.answer(asked, options, control, attached=attached)
     if request.message_id is None:
         raise ValueError("this request needs a message")
     if request.kind is TurnKind.REGENERATE:
