@@ -1,6 +1,10 @@
 """A child streaming replies is SIGKILLed at random points; after each kill the database
 opens, passes both integrity checks, holds every acknowledged write, and the reply that was
-being written is 'interrupted'."""
+being written is 'interrupted'.
+
+The same for the real ``hearth ask`` on the starter model: a few kills here; set
+``HEARTH_CRASH_KILLS`` for a longer run (``benchmarks/crash.py`` is the whole campaign, with
+``hearth chat`` and upgrades too)."""
 
 from __future__ import annotations
 
@@ -13,12 +17,14 @@ import time
 
 import pytest
 
+from benchmarks._crash_cli import Ledger, ask_and_kill, check_after_kill
 from engine.paths import PROJECT_ROOT
 from engine.storage import open_store
 from tests.engine.storage._crash_child import token_text
 from tests.engine.storage.conftest import raw_connect
 
 KILLS = 50
+CLI_KILLS = int(os.environ.get("HEARTH_CRASH_KILLS", "3"))
 
 
 @pytest.mark.slow
@@ -89,3 +95,29 @@ def test_sigkill_while_streaming_loses_nothing_acknowledged(keychain, db_path):
                 if m.status == "streaming"
             ]
     assert interrupted_seen >= KILLS // 2, interrupted_seen
+
+
+def test_sigkill_of_hearth_ask_mid_stream_loses_nothing_acknowledged(keychain, starter_model_path):
+    """Each ``hearth ask`` is killed 0.05-2.5 s after its first answer character (a reply of
+    up to 400 tokens takes longer); every question whose answer had started is kept, with the
+    replies before it, and the killed reply reopens as 'interrupted' holding a prefix of what
+    was printed. A reply that ended first is checked as a whole one and another is run."""
+    rng = random.Random(20261202)
+    ledger = Ledger()
+    killed = []
+    for n in range(3 * CLI_KILLS):
+        run = ask_and_kill(
+            f"({n}) Write a long story about a lighthouse keeper and his dog.",
+            rng.uniform(0.05, 2.5),
+            options=["--threads", "1", "--max-tokens", "400", "--seed", str(n)],
+        )
+        checked = check_after_kill(run, ledger, keychain)  # raises on anything lost
+        if run.killed_at is None:
+            continue
+        assert run.returncode == -signal.SIGKILL
+        assert checked.status == "interrupted", checked
+        killed.append(checked)
+        if len(killed) == CLI_KILLS:
+            break
+    assert len(killed) == CLI_KILLS
+    assert len(ledger.messages) >= 2 * CLI_KILLS
