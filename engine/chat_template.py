@@ -12,16 +12,19 @@ inference depends on the catalog and never the other way round.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import time
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from types import FrameType
 from typing import Any, Literal
 
 from jinja2 import Template, TemplateError, nodes
+from jinja2.compiler import CodeGenerator, Frame
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from engine.errors import ModelError
@@ -75,11 +78,106 @@ class _TooMuch(Exception):
         self.why = why
 
 
-class _BoundedSandbox(ImmutableSandboxedEnvironment):
-    """The sandbox, with repetition bounded: ``'x' * 10**10`` or ``2 ** 10**9`` would take
-    all memory or time in one operation, before any other limit could look."""
+# The most characters (or items) any value a render builds may hold: what its prompt may
+# hold (set per render; this while compiling, when Jinja works out constant filters).
+_VALUE_LIMIT: ContextVar[int] = ContextVar("template_value_limit", default=RENDER_OVERHEAD_CHARS)
+# Filters and str methods taking a width or a count of pieces: one call with a huge number
+# builds gigabytes, or loops in Jinja's own code, where the line clock does not look.
+_SIZED = frozenset(
+    {
+        *("center", "indent", "wordwrap", "truncate", "batch", "slice"),  # filters
+        *("ljust", "rjust", "zfill", "expandtabs"),  # str methods (and center)
+    }
+)
+# A width or precision of a million or more in a format, a width given as an argument
+# (``%*d``), or a format spec with a field inside it (``{:{}}``).
+_WIDE_FORMAT = re.compile(
+    r"%(?:\([^)]*\))?[-#0 +]*(?:\*|\d{7,}|\d*\.(?:\*|\d{7,}))|\{[^{}]*:[^{}]*(?:\d{7,}|\{)"
+)
 
-    intercepted_binops = frozenset({"*", "**"})
+_TOO_LARGE = "it builds text far larger than its prompt may be"
+
+
+def _bounded(value: Any) -> Any:
+    """``value``, if it is no longer than the render's limit."""
+    if isinstance(value, str | list | tuple | dict) and len(value) > _VALUE_LIMIT.get():
+        raise _TooMuch(_TOO_LARGE)
+    return value
+
+
+def _check_growth(name: str, subject: Any, args: Sequence[Any]) -> None:
+    """Refuse the filter or str method ``name`` on ``subject`` before it runs, if what it
+    would build is past the limit."""
+    limit = _VALUE_LIMIT.get()
+    text = subject if isinstance(subject, str) else ""
+    numbers = [a for a in args if isinstance(a, int) and not isinstance(a, bool)]
+    if name in _SIZED and any(n > limit for n in numbers):
+        raise _TooMuch("it asks for text far too wide, or in far too many pieces")
+    if name == "format" and _WIDE_FORMAT.search(text):
+        raise _TooMuch("it formats text far too wide")
+    growth = 0
+    if name == "indent" and args:
+        width = len(args[0]) if isinstance(args[0], str) else numbers[0] if numbers else 0
+        growth = width * (text.count("\n") + 1)
+    elif name == "expandtabs":
+        growth = (numbers[0] if numbers else 8) * text.count("\t")
+    elif name == "replace" and len(args) >= 2:
+        old, new = str(args[0]), str(args[1])
+        growth = (text.count(old) if old else len(text) + 1) * len(new)
+    if growth > limit:
+        raise _TooMuch(_TOO_LARGE)
+
+
+def _checked_join(items: Any, separator: Any) -> list[Any]:
+    """The items to join, read once into a list, if the separators between them fit."""
+    listed = list(items)
+    if len(str(separator)) * len(listed) > _VALUE_LIMIT.get():
+        raise _TooMuch(_TOO_LARGE)
+    return listed
+
+
+def _bounded_filter(name: str, func: Any) -> Any:
+    """The Jinja filter ``func`` with the growth it would cause checked before it runs, and
+    the size of what it returns after."""
+    skip = int(getattr(func, "jinja_pass_arg", None) is not None)  # context, environment …
+
+    @functools.wraps(func)  # keeps jinja_pass_arg, so Jinja passes the same arguments
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        head, value, rest = args[:skip], args[skip], args[skip + 1 :]
+        if name == "join":
+            value = _checked_join(value, kwargs.get("d", rest[0] if rest else ""))
+        else:
+            _check_growth(name, value, [*rest, *kwargs.values()])
+        return _bounded(func(*head, value, *rest, **kwargs))
+
+    return bounded
+
+
+class _BoundedCodeGenerator(CodeGenerator):
+    """Jinja's compiler, with ``a ~ b`` checked for size (not an operator the sandbox can
+    intercept): a value doubled line after line reaches gigabytes within a second."""
+
+    def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
+        self.write("environment.bounded(")
+        super().visit_Concat(node, frame)
+        self.write(")")
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The sandbox, with what one operation may build bounded: ``'x' * 10**10``,
+    ``2 ** 10**9``, ``'x'|center(10**10)``, ``'{:>9999999999}'.format(1)`` or ``s ~ s``
+    repeated would take all memory or time in a few steps, before any other limit looks."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    code_generator_class = _BoundedCodeGenerator
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+
+    @staticmethod
+    def bounded(value: Any) -> Any:
+        return _bounded(value)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and abs(right) > 1024:
@@ -92,7 +190,30 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
                     and len(seq) * max(count, 0) > MAX_REPEAT
                 ):
                     raise _TooMuch("it repeats text far too many times")
-        return super().call_binop(context, operator, left, right)
+        if operator == "%":
+            _check_growth("format", left, ())
+        if (
+            operator == "+"
+            and all(isinstance(v, str | list | tuple) for v in (left, right))
+            and len(left) + len(right) > _VALUE_LIMIT.get()  # looked at before joining them
+        ):
+            raise _TooMuch(_TOO_LARGE)
+        return _bounded(super().call_binop(context, operator, left, right))
+
+    def wrap_str_format(self, value: Any) -> Any:
+        _check_growth("format", getattr(value, "__self__", None), ())
+        return super().wrap_str_format(value)
+
+    # Named as Jinja names them: a template may pass keyword arguments called self or obj.
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(__obj, "__self__", None)
+        if isinstance(owner, str):  # a str method: 'x'.ljust(n), ', '.join(items) …
+            name = getattr(__obj, "__name__", "")
+            if name == "join" and args:
+                args = (_checked_join(args[0], owner), *args[1:])
+            else:
+                _check_growth(name, owner, [*args, *kwargs.values()])
+        return _bounded(super().call(__context, __obj, *args, **kwargs))
 
 
 def _compile(source: str, *, refuse_internal_names: bool = False) -> Template:
@@ -127,6 +248,11 @@ def _compile(source: str, *, refuse_internal_names: bool = False) -> Template:
         raise ModelError(
             "The model's chat template is nested too deeply to compile; it is not a usable "
             "template."
+        ) from None
+    except MemoryError:
+        raise ModelError(
+            "The model's chat template needs far more memory to compile than this computer "
+            "has; it is not a usable template."
         ) from None
 
 
@@ -196,6 +322,7 @@ def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: 
     parts: list[str] = []
     size = 0
     sys.settrace(call)
+    no_larger = _VALUE_LIMIT.set(limit)  # what any value the render builds may hold
     try:
         for part in template.generate(
             messages=[{"role": m.role, "content": m.content} for m in messages],
@@ -216,15 +343,17 @@ def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: 
         raise ModelError(
             "The model's chat template tried to reach Python internals and was stopped."
         ) from None
-    except (TemplateError, TypeError, ValueError) as exc:
+    except (TemplateError, TypeError, ValueError, AssertionError) as exc:
+        # AssertionError: Jinja's own filters check their arguments with assert (truncate).
         raise ModelError(f"The model's chat template failed to render ({exc}).") from None
-    except (ArithmeticError, LookupError, AttributeError, RecursionError) as exc:
+    except (ArithmeticError, LookupError, AttributeError, RecursionError, MemoryError) as exc:
         # A template is untrusted input: {{ 1/0 }} must be a clear error, not a traceback,
         # and said in words (a Python class name means nothing to the person).
         raise ModelError(
             f"The model's chat template failed to render: {_failure_words(exc)}."
         ) from None
     finally:
+        _VALUE_LIMIT.reset(no_larger)
         sys.settrace(previous)
     return "".join(parts)
 
@@ -232,6 +361,8 @@ def _render(template: Template, messages: Sequence[ChatMessage], bos: str, eos: 
 def _failure_words(exc: BaseException) -> str:
     if isinstance(exc, RecursionError):
         return "it calls itself without end"
+    if isinstance(exc, MemoryError):
+        return "it needs far more memory than this computer has"
     if isinstance(exc, ZeroDivisionError):
         return "it divides by zero"
     if isinstance(exc, ArithmeticError):

@@ -9,9 +9,12 @@ random seed, sized from the previous batch's pace, until the time is spent.
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -70,3 +73,22 @@ def run_fuzz(
         pace = (now - began) / batch  # seconds per example in the batch just run
         # Aim at half the time left, so one slow batch overshoots the budget by little.
         batch = max(1, min(10_000, int(left / 2 / max(pace, 1e-4))))
+
+
+@contextmanager
+def bounded_memory(extra: int) -> Iterator[None]:
+    """At most ``extra`` more bytes of address space while the block runs: an allocation past
+    it fails with MemoryError instead of taking the (shared) machine's memory. Linux only
+    (macOS does not enforce the limit): elsewhere the block runs unbounded."""
+    statm = Path("/proc/self/statm")
+    if not statm.exists():
+        yield
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    in_use = int(statm.read_text(encoding="ascii").split()[0]) * resource.getpagesize()
+    limit = in_use + extra if hard == resource.RLIM_INFINITY else min(hard, in_use + extra)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))

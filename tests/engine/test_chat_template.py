@@ -4,11 +4,14 @@ being imported or is handed to a session; the import's stricter look; the sandbo
 from __future__ import annotations
 
 import sys
+import time
+import tracemalloc
 
 import pytest
 
 from engine.chat_template import CHATML, ChatMessage, ChatTemplate, check_chat_template
 from engine.errors import ModelError
+from tests._fuzz import bounded_memory
 
 
 @pytest.mark.parametrize(
@@ -115,3 +118,44 @@ def test_rendering_leaves_no_tracer_behind():
     before = sys.gettrace()
     ChatTemplate(CHATML).render([ChatMessage("user", "hi")])
     assert sys.gettrace() is before
+
+
+# Found by test_fuzz_chat_template.py: one call in a template (a filter, a string method, a
+# format, a join) or a value doubled line after line could take gigabytes, or loop in Jinja's
+# own code where the line clock does not look; Jinja also ran filters on constants while
+# compiling, outside every limit (`'x'|center(10**9)`: 12 s and gigabytes at load).
+GROWING = {
+    "filter-width": "{{ ('x'|center(1000000000))|length }}",
+    "filter-indent": "{{ ('x\n' * 100000)|indent(100000) }}",
+    "filter-pieces": "{{ ([1]|slice(100000000))|list|length }}",
+    "filter-truncate": "{{ 0|truncate(0) }}",
+    "method-width": "{{ 'x'.ljust(1000000000)|length }}",
+    "format-method": "{{ '{:>1000000000}'.format(1)|length }}",
+    "format-filter": "{{ '%1000000000d'|format(1)|length }}",
+    "format-operator": "{{ ('%*d' % (1000000000, 1))|length }}",
+    "join": "{{ (range(100000)|join('y' * 100000))|length }}",
+    "replace": "{{ (('x' * 100000)|replace('x', 'y' * 100000))|length }}",
+    "concat-doubling": (
+        "{% set ns = namespace(s='x') %}{% for i in range(34) %}{% set ns.s = ns.s ~ ns.s %}"
+        "{% endfor %}{{ ns.s|length }}"
+    ),
+    "plus-doubling": (
+        "{% macro f(s, n) %}{% if n %}{{ f(s + s, n - 1) }}{% else %}{{ s|length }}{% endif %}"
+        "{% endmacro %}{{ f('x', 34) }}"
+    ),
+}
+
+
+@pytest.mark.parametrize("template", GROWING.values(), ids=GROWING.keys())
+def test_a_template_that_builds_a_huge_value_is_stopped_at_once(template: str):
+    started = time.monotonic()
+    tracemalloc.start()
+    try:
+        with bounded_memory(3 << 30), pytest.raises(ModelError) as info:
+            ChatTemplate(template).render([ChatMessage("user", "hi")])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert "Error" not in info.value.full_message
+    assert time.monotonic() - started < 1.5
+    assert peak < 64 << 20, f"{peak:,} bytes"
