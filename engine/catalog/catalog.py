@@ -6,6 +6,7 @@ located by scanning the text for the field inside its ``[[model]]`` table.
 
 from __future__ import annotations
 
+import datetime
 import re
 import tomllib
 from collections.abc import Mapping
@@ -226,7 +227,7 @@ class _Parser:
             value = float(value)
         if not isinstance(value, kind):
             raise self.fail(
-                f"expected {_kind_name(kind)}, got {type(value).__name__}", index, field
+                f"expected {_kind_name(kind)}, got {_kind_name(type(value))}", index, field
             )
         return value
 
@@ -239,6 +240,9 @@ def _kind_name(kind: type | tuple[type, ...]) -> str:
         bool: "true or false",
         list: "a list",
         dict: "a table",
+        datetime.datetime: "a date and time",
+        datetime.date: "a date",
+        datetime.time: "a time of day",
     }
     if isinstance(kind, tuple):
         return " or ".join(names.get(k, k.__name__) for k in kind)
@@ -379,6 +383,13 @@ def parse_catalog(text: str, path: str = "models.toml") -> Catalog:
     """
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise CatalogError(
+            "not valid TOML (arrays or tables are nested far too deeply)",
+            path=path,
+            line=None,
+            field=None,
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         line_match = re.search(r"line (\d+)", str(exc))
         raise CatalogError(

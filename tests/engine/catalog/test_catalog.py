@@ -131,3 +131,20 @@ def test_a_model_that_is_not_a_table_is_named():
     text = 'schema = 1\ndefault = "x"\nflagship = "x"\nmodel = [1, 2]\n'
     with pytest.raises(CatalogError, match=r"each model must be a \[\[model\]\] table"):
         parse_catalog(text)
+
+
+# Found by test_fuzz_catalog.py: tomllib recursed past Python's limit on deep nesting (a
+# RecursionError traceback), and a wrong type was named by its Python class ("got str").
+def test_arrays_nested_far_too_deeply_are_refused_in_words():
+    for deep in ("[" * 20_000 + "]" * 20_000, "{ a = " * 5000 + "1" + " }" * 5000):
+        err = _error(GOOD.replace("size = 0", f"size = {deep}"))
+        assert "nested far too deeply" in err.user_message
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [('"four"', "a string"), ("4.5", "a number"), ("1979-05-27", "a date"), ("[4]", "a list")],
+)
+def test_a_wrong_type_is_named_in_words(value: str, got: str):
+    err = _error(GOOD.replace("layers = 4", f"layers = {value}"))
+    assert err.user_message.endswith(f"expected an integer, got {got}")
