@@ -26,7 +26,9 @@ sign() {  # sign(path, [entitlements]): hardened runtime, secure timestamp, repl
   [[ -n ${2:-} ]] && args+=(--entitlements "$2")
   codesign "${args[@]}" "$1"
 }
-is_macho() { file -b "$1" | grep -q 'Mach-O'; }
+# Output is captured before grep looks at it: `cmd | grep -q` under pipefail can fail with
+# SIGPIPE when grep stops reading early, and then a check reads the wrong way.
+is_macho() { [[ $(file -b "$1") == *Mach-O* ]]; }
 depth() { awk -F/ '{ print NF "\t" $0 }' | sort -rn -k1,1 -s | cut -f2-; }
 
 # 1. Every nested Mach-O that is not part of a framework, deepest first (.so, .dylib, the
@@ -56,7 +58,7 @@ sign "$app" "$entitlements"
 
 echo "sign: checking"
 codesign --verify --deep --strict --verbose=2 "$app"
-if codesign -d --entitlements - "$app" 2>/dev/null | grep -q 'network.client'; then
+if [[ $(codesign -d --entitlements - "$app" 2>/dev/null) == *network.client* ]]; then
   echo "sign: the app has com.apple.security.network.client: not a local-only build" >&2
   exit 1
 fi
@@ -70,8 +72,10 @@ notarize() {  # notarize(file): submit and wait; fails unless Apple answers Acce
           --team-id "${HEARTH_APPLE_TEAM_ID:?set HEARTH_APPLE_TEAM_ID}"
           --password "${HEARTH_APPLE_APP_PASSWORD:?set HEARTH_APPLE_APP_PASSWORD}")
   fi
-  xcrun notarytool submit "$1" "${auth[@]}" --wait --timeout 1h | tee /dev/stderr \
-    | grep -q 'status: Accepted'
+  local answer
+  answer=$(xcrun notarytool submit "$1" "${auth[@]}" --wait --timeout 1h) || return 1
+  printf '%s\n' "$answer" >&2
+  [[ $answer == *'status: Accepted'* ]]
 }
 
 version=$(/usr/libexec/PlistBuddy -c 'Print :CFBundleShortVersionString' "$app/Contents/Info.plist")

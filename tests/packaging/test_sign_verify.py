@@ -125,3 +125,20 @@ def test_a_listed_release_folder_ignores_other_downloads(tmp_path: Path, keys: t
     done = verify(keys[1], release)
     assert done.returncode == 1
     assert "changed: hearth-0.1.0-linux-x86_64.tar.gz" in done.stderr
+
+
+def test_every_symlink_is_signed_however_many(tmp_path: Path, keys: tuple[Path, Path]):
+    # More link names than a pipe holds (64 KiB): sign.sh once asked `find -type l | grep -q .`
+    # under pipefail, grep stopped at the first line, find died of SIGPIPE, and no symlink was
+    # listed (CI: 42 bundle libraries "not signed").
+    root = tmp_path / "Hearth"
+    (root / "_internal").mkdir(parents=True)
+    (root / "_internal" / "libreal.so").write_bytes(b"library")
+    for i in range(3000):
+        (root / "_internal" / f"libsome-long-library-name-{i:05}.so.6").symlink_to("libreal.so")
+    done = run(SIGN, keys[0], root)
+    assert done.returncode == 0, done.stderr
+    sums = (root / "SHA256SUMS").read_text()
+    assert sums.count("# symlink ") == 3000
+    checked = verify(keys[1], root)
+    assert checked.returncode == 0, checked.stderr[-2000:]
